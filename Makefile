@@ -1,0 +1,28 @@
+# Two entry points: `make demo` (the main job on embedded defaults) and `make test` (the suite).
+# Both create .venv from pyproject.toml on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench fake-api clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e ".[test,postgres]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/python -m airflow_provider_analytics.demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/sync_throughput.py
+
+fake-api: $(STAMP)
+	$(VENV)/bin/python -m airflow_provider_analytics.testing.fake_api --port 8080
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache

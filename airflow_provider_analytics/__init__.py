@@ -1,0 +1,87 @@
+"""Airflow provider that syncs an alerting/analytics REST API into a warehouse with dlt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+CONN_TYPE = "analytics"
+HOOK_CLASS = "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
+
+# The connection form, declared once: Airflow 3.2+ reads it from the provider info
+# without importing the hook, older releases ask the hook (which returns the same dict).
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["schema", "login", "port"],
+    "relabeling": {"host": "API base URL", "password": "API key"},
+    "placeholders": {
+        "host": "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)",
+        "password": "the API key of an API integration",
+        "extra": '{"auth_header": "Authorization", "auth_scheme": "GenieKey"}',
+    },
+}
+
+CONN_FIELDS: dict[str, Any] = {
+    "auth_header": {
+        "label": "Auth header",
+        "description": "HTTP header that carries the API key.",
+        "schema": {"type": ["string", "null"], "default": "Authorization"},
+    },
+    "auth_scheme": {
+        "label": "Auth scheme",
+        "description": "Word sent before the key in the auth header; empty sends the bare key.",
+        "schema": {"type": ["string", "null"], "default": "GenieKey"},
+    },
+    "timeout": {
+        "label": "Request timeout (seconds)",
+        "description": "Per-request connect and read timeout.",
+        "schema": {"type": ["number", "null"], "default": 60},
+    },
+    "page_size": {
+        "label": "Page size",
+        "description": "Records per page (the API's maximum is 100).",
+        "schema": {"type": ["integer", "null"], "default": 100, "minimum": 1, "maximum": 100},
+    },
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider to Airflow's providers manager (entry point `apache_airflow_provider`)."""
+    return {
+        "package-name": "airflow-provider-analytics",
+        "name": "Analytics",
+        "description": "Sync an alerting/analytics REST API (OpsGenie-shaped) into a warehouse with dlt.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Analytics",
+                "external-doc-url": "https://docs.opsgenie.com/docs/api-overview",
+                "tags": ["service"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Analytics",
+                "python-modules": ["airflow_provider_analytics.operators.analytics"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Analytics",
+                "python-modules": ["airflow_provider_analytics.hooks.analytics"],
+            }
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": HOOK_CLASS,
+                "hook-name": "Analytics API",
+                "connection-type": CONN_TYPE,
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": {
+                    "hidden-fields": UI_FIELD_BEHAVIOUR["hidden_fields"],
+                    "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+                    "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+                },
+            }
+        ],
+    }

@@ -1,0 +1,273 @@
+"""Seed-style configs (Airbyte-flavoured dlt REST API configs) -> a validated dlt config for one resource.
+
+Plain dlt rejects the seed's `cursor` paginator templates and its `error_handler`; this module
+translates them into paginator instances and a retry policy, fills what the config leaves out
+from the connection, and reports every problem before a request is sent, naming the key and
+the resource.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import CATALOG, RESOURCE_NAMES, builtin_resource
+from .paginators import NextLinkPaginator, TemplateCursorPaginator
+from .retry import RetryPolicy
+from .settings import ApiSettings
+from .templates import TemplateRenderError
+
+TOP_LEVEL_KEYS = frozenset({"client", "resource_defaults", "resources"})
+TEMPLATE_PAGINATOR_KEYS = frozenset({"type", "cursor_value", "stop_condition"})
+MERGE_DEFAULTS = {"primary_key": "id", "write_disposition": "merge"}
+
+
+class ConfigError(ValueError):
+    """A config problem found before any request; the message names the key and the resource."""
+
+
+@dataclass
+class PaginationGuards:
+    """Limits every paginator of a run shares: pages per run, foreign hosts."""
+
+    max_pages: int | None = None
+    allow_foreign_hosts: bool = False
+
+
+@dataclass
+class ResourcePlan:
+    """Everything needed to extract one resource: the dlt config and the retry policy."""
+
+    resource: str
+    rest_config: dict[str, Any]
+    retry_policy: RetryPolicy
+    base_url: str
+
+
+def plan_resource(
+    resource: str,
+    api: ApiSettings,
+    config: dict[str, Any] | None = None,
+    guards: PaginationGuards | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> ResourcePlan:
+    """Build and validate the dlt REST API config that syncs `resource`.
+
+    With no `config`, `resource` must be one of the built-in resources. With a seed-style
+    `config`, the resource of that name is taken from it; what it leaves out (base URL, auth,
+    page size) comes from `api`, what it states wins.
+    """
+    guards = guards or PaginationGuards()
+    default_policy = retry_policy or RetryPolicy(timeout=api.timeout)
+    if config is None:
+        return _plan_builtin(resource, api, guards, default_policy)
+    return _plan_from_config(resource, api, config, guards, default_policy)
+
+
+def _plan_builtin(
+    resource: str, api: ApiSettings, guards: PaginationGuards, policy: RetryPolicy
+) -> ResourcePlan:
+    if resource not in CATALOG:
+        raise ConfigError(
+            f"Unknown resource {resource!r}: the built-in resources are {', '.join(RESOURCE_NAMES)} "
+            "(or pass a config that defines it)."
+        )
+    entry = builtin_resource(resource, api.page_size)
+    if CATALOG[resource].paginated:
+        entry["endpoint"]["paginator"] = NextLinkPaginator(
+            base_url=api.base_url, max_pages=guards.max_pages, allow_foreign_hosts=guards.allow_foreign_hosts
+        )
+    rest_config = {
+        "client": {"base_url": api.base_url, "auth": api.dlt_auth()},
+        "resources": [entry],
+    }
+    _validate_with_dlt(rest_config, resource)
+    return ResourcePlan(resource, rest_config, policy, api.base_url)
+
+
+def _plan_from_config(
+    resource: str,
+    api: ApiSettings,
+    config: dict[str, Any],
+    guards: PaginationGuards,
+    default_policy: RetryPolicy,
+) -> ResourcePlan:
+    if not isinstance(config, dict):
+        raise ConfigError(f"config must be a dict with client/resource_defaults/resources, not {type(config).__name__}.")
+    unknown = sorted(set(config) - TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"config has unknown top-level key(s) {', '.join(map(repr, unknown))} "
+            f"(allowed: {', '.join(sorted(TOP_LEVEL_KEYS))})."
+        )
+    config = _copy_config(config)
+    client = _client_section(config.get("client"), api)
+    base_url = client["base_url"]
+
+    defaults = config.get("resource_defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError("config.resource_defaults must be a dict.")
+    defaults = {**MERGE_DEFAULTS, **defaults}
+
+    resources = config.get("resources")
+    if not isinstance(resources, list) or not resources:
+        raise ConfigError("config.resources must be a non-empty list of resources.")
+    names = [_resource_name(entry, index) for index, entry in enumerate(resources)]
+    if resource not in names:
+        raise ConfigError(f"Resource {resource!r} is not in config.resources (it defines: {', '.join(names)}).")
+
+    policies: dict[str, RetryPolicy] = {}
+    default_handler = _pop_error_handler(defaults.get("endpoint"), "resource_defaults")
+    for name, entry in zip(names, resources):
+        if not isinstance(entry, dict):
+            continue
+        endpoint = entry.get("endpoint")
+        where = f"resource {name!r}"
+        if isinstance(endpoint, dict):
+            handler = _pop_error_handler(endpoint, where) or default_handler
+            endpoint_paginator = endpoint.get("paginator")
+            endpoint["paginator"] = _translate_paginator(endpoint_paginator, where, base_url, guards)
+            if endpoint["paginator"] is None:
+                del endpoint["paginator"]
+            _default_page_size(endpoint, defaults, client, api)
+        else:
+            handler = default_handler
+        policies[name] = _policy(handler, where, default_policy)
+
+    if isinstance(defaults.get("endpoint"), dict) and "paginator" in defaults["endpoint"]:
+        defaults["endpoint"]["paginator"] = _translate_paginator(
+            defaults["endpoint"]["paginator"], "resource_defaults", base_url, guards
+        )
+    if "paginator" in client:
+        client["paginator"] = _translate_paginator(client["paginator"], "client", base_url, guards)
+
+    rest_config = {"client": client, "resource_defaults": defaults, "resources": resources}
+    _validate_with_dlt(rest_config, resource)
+    return ResourcePlan(resource, rest_config, policies.get(resource, default_policy), base_url)
+
+
+def _copy_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Deep-copy plain data so the caller's dict is never changed; objects (auth, paginators) stay shared."""
+    def _copy(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: _copy(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [_copy(item) for item in value]
+        return value
+
+    return _copy(config)
+
+
+def _client_section(client: Any, api: ApiSettings) -> dict[str, Any]:
+    if client is None:
+        client = {}
+    if not isinstance(client, dict):
+        raise ConfigError("config.client must be a dict.")
+    client.setdefault("base_url", api.base_url)
+    if not client["base_url"]:
+        client["base_url"] = api.base_url
+    auth = client.get("auth")
+    if auth is None:
+        client["auth"] = api.dlt_auth()
+    elif isinstance(auth, dict) and auth.get("type", "api_key") == "api_key" and not auth.get("api_key"):
+        # The config states where the key goes but not the key: the connection supplies it.
+        client["auth"] = {**auth, "api_key": api.api_key}
+    if "error_handler" in client:
+        raise ConfigError("config.client.error_handler is not supported: put error_handler in each resource's endpoint.")
+    return client
+
+
+def _resource_name(entry: Any, index: int) -> str:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
+        return entry["name"]
+    raise ConfigError(f"config.resources[{index}] has no 'name'.")
+
+
+def _pop_error_handler(endpoint: Any, where: str) -> dict[str, Any] | None:
+    if not isinstance(endpoint, dict) or "error_handler" not in endpoint:
+        return None
+    handler = endpoint.pop("error_handler")
+    if not isinstance(handler, dict):
+        raise ConfigError(f"{where}: endpoint.error_handler must be a dict.")
+    return handler
+
+
+def _policy(handler: dict[str, Any] | None, where: str, default: RetryPolicy) -> RetryPolicy:
+    if handler is None:
+        return default
+    try:
+        policy = RetryPolicy.from_error_handler(handler)
+    except ValueError as error:
+        raise ConfigError(f"{where}: endpoint.error_handler: {error}") from None
+    return RetryPolicy(
+        retry_on_status_codes=policy.retry_on_status_codes,
+        max_retries=policy.max_retries,
+        backoff_factor=policy.backoff_factor,
+        max_wait=policy.max_wait if "max_wait" in handler else default.max_wait,
+        retry_on_connection_errors=default.retry_on_connection_errors,
+        timeout=default.timeout,
+    )
+
+
+def _is_template_cursor(paginator: Any) -> bool:
+    return (
+        isinstance(paginator, dict)
+        and paginator.get("type") == "cursor"
+        and ("cursor_value" in paginator or "stop_condition" in paginator)
+    )
+
+
+def _translate_paginator(paginator: Any, where: str, base_url: str, guards: PaginationGuards) -> Any:
+    """Airbyte-style `cursor` templates -> TemplateCursorPaginator; dlt's own paginators pass through."""
+    if not _is_template_cursor(paginator):
+        return paginator
+    unknown = sorted(set(paginator) - TEMPLATE_PAGINATOR_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: endpoint.paginator has unknown key(s) {', '.join(map(repr, unknown))} "
+            f"(a template cursor paginator takes {', '.join(sorted(TEMPLATE_PAGINATOR_KEYS))})."
+        )
+    cursor_value = paginator.get("cursor_value")
+    if not isinstance(cursor_value, str) or not cursor_value.strip():
+        raise ConfigError(f"{where}: endpoint.paginator.cursor_value must be a non-empty template string.")
+    stop_condition = paginator.get("stop_condition")
+    if stop_condition is not None and not isinstance(stop_condition, str):
+        raise ConfigError(f"{where}: endpoint.paginator.stop_condition must be a template string.")
+    try:
+        return TemplateCursorPaginator(
+            cursor_value=cursor_value,
+            stop_condition=stop_condition,
+            base_url=base_url,
+            max_pages=guards.max_pages,
+            allow_foreign_hosts=guards.allow_foreign_hosts,
+        )
+    except TemplateRenderError as error:
+        raise ConfigError(f"{where}: endpoint.paginator: {error}") from None
+
+
+def _default_page_size(
+    endpoint: dict[str, Any], defaults: dict[str, Any], client: dict[str, Any], api: ApiSettings
+) -> None:
+    """Paginated endpoints without an explicit `limit` use the connection's page size."""
+    paginator = endpoint.get("paginator", (defaults.get("endpoint") or {}).get("paginator", client.get("paginator")))
+    if paginator is None or paginator == "single_page" or (
+        isinstance(paginator, dict) and paginator.get("type") == "single_page"
+    ):
+        return
+    params = endpoint.setdefault("params", {})
+    if isinstance(params, dict) and "limit" not in params:
+        params["limit"] = api.page_size
+
+
+def _validate_with_dlt(rest_config: dict[str, Any], resource: str) -> None:
+    """Run dlt's own schema check now, so a bad key fails before any request, naming the resource."""
+    from dlt.common.exceptions import DictValidationException
+    from dlt.sources.rest_api import _validate_config
+
+    try:
+        _validate_config(copy.copy(rest_config))  # type: ignore[arg-type]
+    except DictValidationException as error:
+        raise ConfigError(f"Invalid config for resource {resource!r}: {error}") from None

@@ -1,0 +1,60 @@
+"""What the dlt side needs to reach the API: base URL, key and request settings, never printed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_AUTH_HEADER = "Authorization"
+DEFAULT_AUTH_SCHEME = "GenieKey"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 100
+
+
+class ApiSettingsError(ValueError):
+    """The API settings are unusable; the message says what to fix (and never holds the key)."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Base URL, key and request settings of one API account."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    auth_header: str = DEFAULT_AUTH_HEADER
+    auth_scheme: str = DEFAULT_AUTH_SCHEME
+    timeout: float = DEFAULT_TIMEOUT
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def __post_init__(self) -> None:
+        parsed = urlparse(self.base_url or "")
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ApiSettingsError(
+                f"The API base URL {self.base_url!r} is not an http(s) URL: use e.g. "
+                "https://api.opsgenie.com or https://api.eu.opsgenie.com."
+            )
+        if not self.api_key:
+            raise ApiSettingsError("No API key: put the key in the connection's password field.")
+        if not self.auth_header:
+            raise ApiSettingsError("The auth header name is empty: leave it unset for 'Authorization'.")
+        if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
+            raise ApiSettingsError(f"The request timeout must be a positive number of seconds, not {self.timeout!r}.")
+        if not (isinstance(self.page_size, int) and 1 <= self.page_size <= MAX_PAGE_SIZE):
+            raise ApiSettingsError(f"The page size must be a whole number from 1 to {MAX_PAGE_SIZE}, not {self.page_size!r}.")
+
+    @property
+    def auth_value(self) -> str:
+        """The auth header's value: `GenieKey <key>`, or the bare key when the scheme is empty."""
+        return f"{self.auth_scheme} {self.api_key}" if self.auth_scheme else self.api_key
+
+    def dlt_auth(self) -> Any:
+        """dlt's API-key auth for the REST client, sending the key in the configured header."""
+        from dlt.sources.helpers.rest_client.auth import APIKeyAuth
+
+        return APIKeyAuth(name=self.auth_header, api_key=self.auth_value, location="header")
+
+    def headers(self) -> dict[str, str]:
+        """Auth header for plain `requests` calls (connection tests)."""
+        return {self.auth_header: self.auth_value}

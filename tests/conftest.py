@@ -1,0 +1,96 @@
+"""Shared fixtures: an isolated AIRFLOW_HOME, the fake API on loopback, warehouses."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+# Airflow reads its home and settings at import time: isolate them before anything imports it.
+_HOME = Path(tempfile.mkdtemp(prefix="analytics-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_HOME)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+
+import pytest  # noqa: E402
+
+from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI  # noqa: E402
+
+API_KEY = "sk-test-4f1c9a7e2b8d4c6f"
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+
+
+def analytics_conn_json(base_url: str, key: str = API_KEY, **extra: object) -> str:
+    """AIRFLOW_CONN_* value for an analytics connection."""
+    conn: dict[str, object] = {"conn_type": "analytics", "host": base_url, "password": key}
+    if extra:
+        conn["extra"] = extra
+    return json.dumps(conn)
+
+
+def postgres_available() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(available: bool, name: str) -> None:
+    """Skip only on a developer machine without the service; in CI a missing service fails."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not reachable, and CI must run this test")
+    pytest.skip(f"{name} is not running here and CI is unset (CI runs this test)")
+
+
+@pytest.fixture(scope="session")
+def fake_api():
+    """One fake API for the session, with default sizes; tests must not mutate it."""
+    with FakeAnalyticsAPI(api_key=API_KEY, seed=7) as api:
+        yield api
+
+
+@pytest.fixture
+def analytics_conn(monkeypatch, fake_api):
+    """The default analytics connection pointing at the session's fake API."""
+    monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json(fake_api.base_url))
+    return fake_api
+
+
+@pytest.fixture
+def duckdb_conn(monkeypatch, tmp_path):
+    """A `duckdb` warehouse connection to a fresh file; yields the file path."""
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DUCKDB", json.dumps({"conn_type": "duckdb", "host": str(path)}))
+    return path
+
+
+@pytest.fixture
+def postgres_conn(monkeypatch):
+    """A `postgres` warehouse connection (trust auth, no password) and a fresh dataset name."""
+    require_service(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_PG",
+        json.dumps({"conn_type": "postgres", "host": PG_HOST, "port": PG_PORT, "login": "postgres", "schema": "postgres"}),
+    )
+    dataset = f"analytics_test_{uuid.uuid4().hex[:8]}"
+    yield dataset
+    import psycopg2
+
+    with psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres") as con:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(
+                "select nspname from pg_namespace where nspname like %s", (f"{dataset}%",)
+            )
+            for (schema,) in cur.fetchall():
+                cur.execute(f'drop schema "{schema}" cascade')
+    con.close()

@@ -1,0 +1,80 @@
+"""Small helpers for reading what landed in the warehouses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_DOC = REPO / "docs" / "seed-analytics-api-config.md"
+SHARED_SEED_DOC = REPO.parent / "shared" / "seed" / "analytics-api-config.md"
+
+
+def duckdb_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def postgres_rows(sql: str) -> list[tuple[Any, ...]]:
+    import psycopg2
+
+    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        con.close()
+
+
+def count_and_distinct(query_rows, dataset: str, table: str) -> tuple[int, int]:
+    (total, distinct), = query_rows(f'select count(*), count(distinct id) from "{dataset}"."{table}"')
+    return int(total), int(distinct)
+
+
+def seed_code_blocks(text: str) -> list[str]:
+    return re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)
+
+
+def load_seed_config(base_url: str, api_token: str, doc: Path = SEED_DOC) -> dict[str, Any]:
+    """Run the seed document's Python block as written, capturing the dict it passes to dlt.
+
+    Only the base URL and the secret change: `dlt.secrets["api_token"]` resolves to `api_token`
+    and the `base_url` value is replaced afterwards.
+    """
+    blocks = seed_code_blocks(doc.read_text())
+    code = next(body for lang, body in blocks if lang == "python" and "rest_api_source(" in body)
+    captured: dict[str, Any] = {}
+
+    class _Secrets(dict):
+        def __getitem__(self, key: str) -> str:
+            assert key == "api_token", key
+            return api_token
+
+    class _Dlt:
+        secrets = _Secrets()
+
+    def _capture(config: dict[str, Any]) -> dict[str, Any]:
+        captured["config"] = config
+        return config
+
+    code = code.replace("import dlt\n", "").replace("from dlt.sources.rest_api import rest_api_source\n", "")
+    exec(compile(code, str(doc), "exec"), {"dlt": _Dlt(), "rest_api_source": _capture})
+    config = captured["config"]
+    config["client"]["base_url"] = base_url
+    return config
+
+
+def seed_error_handler(doc: Path = SEED_DOC) -> dict[str, Any]:
+    """The seed's error_handler block (a fragment of an endpoint), as written."""
+    import json
+
+    blocks = seed_code_blocks(doc.read_text())
+    fragment = next(body for lang, body in blocks if "error_handler" in body)
+    body = fragment.strip()
+    assert body.startswith('"endpoint":'), body[:40]
+    endpoint = json.loads("{" + body + "}")["endpoint"]
+    return endpoint["error_handler"]
