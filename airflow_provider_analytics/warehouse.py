@@ -121,6 +121,7 @@ def _postgres_from_connection(conn: Any) -> Warehouse:
     extra = conn.extra_dejson or {}
     if extra.get("connect_timeout"):
         credentials.connect_timeout = int(extra["connect_timeout"])
+    credentials.resolve()  # complete as given: dlt must not go looking for a password elsewhere
     location = f"postgres://{credentials.host}:{credentials.port}/{database}"
     return Warehouse(partial(dlt.destinations.postgres, credentials=credentials), "postgres", location)
 

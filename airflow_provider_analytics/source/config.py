@@ -16,7 +16,7 @@ from .catalog import CATALOG, RESOURCE_NAMES, builtin_resource
 from .paginators import NextLinkPaginator, TemplateCursorPaginator
 from .retry import RetryPolicy
 from .settings import ApiSettings
-from .templates import TemplateRenderError
+from .templates import TemplateRenderError, check_template
 
 TOP_LEVEL_KEYS = frozenset({"client", "resource_defaults", "resources"})
 TEMPLATE_PAGINATOR_KEYS = frozenset({"type", "cursor_value", "stop_condition"})
@@ -236,6 +236,12 @@ def _translate_paginator(paginator: Any, where: str, base_url: str, guards: Pagi
     stop_condition = paginator.get("stop_condition")
     if stop_condition is not None and not isinstance(stop_condition, str):
         raise ConfigError(f"{where}: endpoint.paginator.stop_condition must be a template string.")
+    for key in ("cursor_value", "stop_condition"):
+        if paginator.get(key) is not None:
+            try:
+                check_template(paginator[key])
+            except TemplateRenderError as error:
+                raise ConfigError(f"{where}: endpoint.paginator.{key}: {error}") from None
     try:
         return TemplateCursorPaginator(
             cursor_value=cursor_value,

@@ -1,0 +1,131 @@
+"""Seed-style config translation: what is translated, what is filled in, what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.source.config import ConfigError, PaginationGuards, plan_resource
+from airflow_provider_analytics.source.paginators import NextLinkPaginator, TemplateCursorPaginator
+from airflow_provider_analytics.source.settings import ApiSettings
+from tests.helpers import SEED_DOC, SHARED_SEED_DOC, load_seed_config, seed_error_handler
+
+KEY = "unit-test-key-123456"
+API = ApiSettings(base_url="http://127.0.0.1:9", api_key=KEY, page_size=50)
+
+
+def seed():
+    config = load_seed_config("http://127.0.0.1:9", KEY)
+    return config
+
+
+def test_committed_seed_document_matches_the_shared_one():
+    if not SHARED_SEED_DOC.exists():
+        pytest.skip("no shared/ folder beside the checkout")
+    assert SEED_DOC.read_text() == SHARED_SEED_DOC.read_text()
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_builtin_resources_have_path_selector_paging_and_merge(resource):
+    plan = plan_resource(resource, API)
+    (entry,) = plan.rest_config["resources"]
+    endpoint = entry["endpoint"]
+    assert entry["name"] == resource and entry["primary_key"] == "id" and entry["write_disposition"] == "merge"
+    assert endpoint["data_selector"] == "data"
+    if resource in ("teams", "integrations"):
+        assert endpoint["paginator"] == "single_page"
+    else:
+        assert isinstance(endpoint["paginator"], NextLinkPaginator)
+        assert endpoint["params"]["limit"] == 50
+    assert plan.rest_config["client"]["base_url"] == API.base_url
+
+
+def test_builtin_paths():
+    paths = {name: plan_resource(name, API).rest_config["resources"][0]["endpoint"]["path"] for name in RESOURCE_NAMES}
+    assert paths == {
+        "users": "/v2/users",
+        "teams": "/v2/teams",
+        "services": "/v1/services",
+        "integrations": "/v2/integrations",
+        "incidents": "/v1/incidents",
+        "alerts": "/v2/alerts",
+    }
+
+
+def test_unknown_builtin_resource_is_refused_with_the_list():
+    with pytest.raises(ConfigError, match="heartbeats.*users, teams"):
+        plan_resource("heartbeats", API)
+
+
+def test_seed_paginator_becomes_template_cursor_paginator_and_error_handler_a_retry_policy():
+    config = seed()
+    config["resources"][5]["endpoint"]["error_handler"] = seed_error_handler()
+    plan = plan_resource("alerts", API, config, PaginationGuards(max_pages=7))
+    alerts = next(r for r in plan.rest_config["resources"] if r["name"] == "alerts")
+    paginator = alerts["endpoint"]["paginator"]
+    assert isinstance(paginator, TemplateCursorPaginator)
+    assert paginator.max_pages == 7
+    assert "error_handler" not in alerts["endpoint"]
+    assert plan.retry_policy.max_retries == 3
+    assert plan.retry_policy.backoff_factor == 2
+    assert tuple(plan.retry_policy.retry_on_status_codes) == (429, 500, 502, 503, 504)
+    assert alerts["endpoint"]["params"]["limit"] == 50  # page size from the connection
+    assert plan.rest_config["resource_defaults"] == {"primary_key": "id", "write_disposition": "merge"}
+
+
+def test_what_the_config_states_wins_and_what_it_omits_comes_from_the_connection():
+    config = seed()
+    config["resources"][5]["endpoint"]["params"] = {"limit": 10}
+    plan = plan_resource("alerts", API, config)
+    client = plan.rest_config["client"]
+    assert client["base_url"] == "http://127.0.0.1:9"
+    assert client["auth"]["name"] == "api_key"  # as written in the seed
+    alerts = next(r for r in plan.rest_config["resources"] if r["name"] == "alerts")
+    assert alerts["endpoint"]["params"] == {"limit": 10}
+
+    del config["client"]
+    plan = plan_resource("alerts", API, config)
+    assert plan.rest_config["client"]["base_url"] == API.base_url
+    assert plan.rest_config["client"]["auth"].name == "Authorization"
+
+
+def test_caller_config_is_not_modified():
+    config = seed()
+    config["resources"][0]["endpoint"]["error_handler"] = seed_error_handler()
+    before = repr(config)
+    plan_resource("users", API, config)
+    assert repr(config) == before
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda c: c.update(clients={}), "clients"),
+        (lambda c: c["resources"][5]["endpoint"]["paginator"].update(cursor_path="x"), "alerts.*cursor_path"),
+        (lambda c: c["resources"][5]["endpoint"].update(error_handler={"max_retrys": 3}), "alerts.*max_retrys"),
+        (lambda c: c["resources"][5]["endpoint"].update(error_handler={"max_retries": "3"}), "alerts.*max_retries"),
+        (lambda c: c["resources"][5]["endpoint"].update(data_selectr="data"), "alerts.*data_selectr"),
+        (lambda c: c["resources"][5].update(primary_kee="id"), "alerts.*primary_kee"),
+        (lambda c: c["resources"][5]["endpoint"]["paginator"].update(cursor_value="{{ response.get("), "alerts.*cursor_value"),
+        (lambda c: c["resources"][5]["endpoint"]["paginator"].update(cursor_value=""), "alerts.*cursor_value"),
+    ],
+)
+def test_invalid_configs_are_refused_naming_key_and_resource(mutate, expected):
+    config = seed()
+    mutate(config)
+    with pytest.raises(ConfigError, match=expected) as caught:
+        plan_resource("alerts", API, config)
+    assert KEY not in str(caught.value)
+
+
+def test_resource_missing_from_config_lists_what_it_defines():
+    with pytest.raises(ConfigError, match="'heartbeats' is not in config.resources.*users, teams"):
+        plan_resource("heartbeats", API, seed())
+
+
+def test_dlt_paginators_pass_through_untouched():
+    config = seed()
+    config["resources"][5]["endpoint"]["paginator"] = {"type": "json_link", "next_url_path": "paging.next"}
+    plan = plan_resource("alerts", API, config)
+    alerts = next(r for r in plan.rest_config["resources"] if r["name"] == "alerts")
+    assert alerts["endpoint"]["paginator"] == {"type": "json_link", "next_url_path": "paging.next"}
