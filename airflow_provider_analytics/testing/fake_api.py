@@ -526,8 +526,7 @@ class _Table:
 
     Records live only as JSON bytes (what gets served). ``columns`` hold the
     keys needed on hot paths (id, createdAt/updatedAt in ms, tinyId as int,
-    status);
-    any other field is decoded from the bytes on demand and cached. A request
+    status); any other field is decoded from the bytes on demand and cached. A request
     takes ``store.table`` once, so it never sees a half-applied change, and
     every cache dies with its snapshot.
     """
