@@ -15,6 +15,8 @@ class ResourceSpec:
     paginated: bool
     sort: str | None = None
     order: str | None = None
+    offset_capped: bool = False
+    window_field: str | None = None
 
 
 CATALOG: dict[str, ResourceSpec] = {
@@ -22,10 +24,12 @@ CATALOG: dict[str, ResourceSpec] = {
     for spec in (
         ResourceSpec("users", "/v2/users", paginated=True),
         ResourceSpec("teams", "/v2/teams", paginated=False),
-        ResourceSpec("services", "/v1/services", paginated=True),
+        ResourceSpec("services", "/v1/services", paginated=True, offset_capped=True),
         ResourceSpec("integrations", "/v2/integrations", paginated=False),
-        ResourceSpec("incidents", "/v1/incidents", paginated=True, sort="createdAt", order="asc"),
-        ResourceSpec("alerts", "/v2/alerts", paginated=True, sort="createdAt", order="asc"),
+        ResourceSpec("incidents", "/v1/incidents", paginated=True, sort="createdAt", order="asc",
+                     offset_capped=True, window_field="createdAt"),
+        ResourceSpec("alerts", "/v2/alerts", paginated=True, sort="createdAt", order="asc",
+                     offset_capped=True, window_field="createdAt"),
     )
 }
 

@@ -17,6 +17,7 @@ from .paginators import NextLinkPaginator, TemplateCursorPaginator
 from .retry import RetryPolicy
 from .settings import ApiSettings
 from .templates import TemplateRenderError, check_template
+from .windows import DEFAULT_OFFSET_CAP, OffsetCapPaginator
 
 TOP_LEVEL_KEYS = frozenset({"client", "resource_defaults", "resources"})
 TEMPLATE_PAGINATOR_KEYS = frozenset({"type", "cursor_value", "stop_condition"})
@@ -29,10 +30,11 @@ class ConfigError(ValueError):
 
 @dataclass
 class PaginationGuards:
-    """Limits every paginator of a run shares: pages per run, foreign hosts."""
+    """Limits every paginator of a run shares: pages per run, foreign hosts, the API's offset cap."""
 
     max_pages: int | None = None
     allow_foreign_hosts: bool = False
+    offset_cap: int = DEFAULT_OFFSET_CAP
 
 
 @dataclass
@@ -74,10 +76,15 @@ def _plan_builtin(
             "(or pass a config that defines it)."
         )
     entry = builtin_resource(resource, api.page_size)
-    if CATALOG[resource].paginated:
-        entry["endpoint"]["paginator"] = NextLinkPaginator(
-            base_url=api.base_url, max_pages=guards.max_pages, allow_foreign_hosts=guards.allow_foreign_hosts
-        )
+    spec = CATALOG[resource]
+    if spec.paginated:
+        link_guards = {"base_url": api.base_url, "max_pages": guards.max_pages, "allow_foreign_hosts": guards.allow_foreign_hosts}
+        if spec.offset_capped:
+            entry["endpoint"]["paginator"] = OffsetCapPaginator(
+                cursor_field=spec.window_field, offset_cap=guards.offset_cap, resource=resource, **link_guards
+            )
+        else:
+            entry["endpoint"]["paginator"] = NextLinkPaginator(**link_guards)
     rest_config = {
         "client": {"base_url": api.base_url, "auth": api.dlt_auth()},
         "resources": [entry],
