@@ -127,3 +127,10 @@ def test_test_connection_explains_a_timeout(monkeypatch):
         monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json(slow.base_url, timeout=0.3))
         ok, message = AnalyticsHook().test_connection()
     assert not ok and "No answer" in message
+
+
+def test_hook_session_sends_the_auth_header_and_retries_per_policy(analytics_conn):
+    session = AnalyticsHook().get_session()
+    response = session.get(f"{analytics_conn.base_url}/v2/teams")
+    assert response.status_code == 200 and len(response.json()["data"]) == len(analytics_conn.records("teams"))
+    assert session.policy.max_retries >= 1
