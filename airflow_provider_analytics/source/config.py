@@ -9,7 +9,7 @@ the resource.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .catalog import CATALOG, RESOURCE_NAMES, builtin_resource
@@ -209,10 +209,9 @@ def _policy(handler: dict[str, Any] | None, where: str, default: RetryPolicy) ->
         policy = RetryPolicy.from_error_handler(handler)
     except ValueError as error:
         raise ConfigError(f"{where}: endpoint.error_handler: {error}") from None
-    return RetryPolicy(
-        retry_on_status_codes=policy.retry_on_status_codes,
-        max_retries=policy.max_retries,
-        backoff_factor=policy.backoff_factor,
+    # The handler sets what to retry and how often; timeouts and caps it leaves out stay the connection's.
+    return replace(
+        policy,
         max_wait=policy.max_wait if "max_wait" in handler else default.max_wait,
         retry_on_connection_errors=default.retry_on_connection_errors,
         timeout=default.timeout,
