@@ -7,11 +7,15 @@ import os
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from .deletions import SeenIds, apply_deletions, check_mode, deleted_at_hint
 from .progress import SyncProgress
+from .source.catalog import CATALOG
 from .source.config import PaginationGuards, plan_resource
+from .source.incremental import CursorState, IncrementalOptions
+from .source.schema_hints import SCHEMA_RESOURCES, column_hints
 from .source.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,13 @@ class SyncError(RuntimeError):
 
 class ApiKeyRefusedError(SyncError):
     """The API answered 401/403: retrying cannot help."""
+
+
+class SchemaFrozenError(SyncError):
+    """The schema is frozen and the API sent a field (or a type) the table does not have."""
+
+
+FROZEN_SCHEMA_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
 
 
 @dataclass
@@ -41,6 +52,11 @@ class SyncSummary:
     seconds: float
     records_per_second: float
     load_ids: list[str]
+    mode: str = "merge"
+    deleted: int = 0
+    cursor_field: str | None = None
+    cursor_start: int | None = None
+    cursor_end: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,19 +101,36 @@ def run_sync(
     pipeline_name: str | None = None,
     pipelines_dir: str | None = None,
     guards: PaginationGuards | None = None,
+    incremental: IncrementalOptions | None = None,
+    full_refresh: bool = False,
+    deletions: str = "mark",
+    freeze_schema: bool = False,
     progress_interval: float = 10.0,
     use_airflow_secrets: bool = False,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> SyncSummary:
-    """Extract `resource`, merge it into `<dataset_name>.<table>` and say what landed."""
+    """Extract `resource`, merge it into `<dataset_name>.<table>` and say what landed.
+
+    Alerts and incidents (built-in) resume from the cursor stored in the warehouse; the other
+    resources are read whole and rows gone upstream are handled per `deletions`. `full_refresh`
+    re-reads everything and replaces the table.
+    """
     logger = logger or log
+    check_mode(deletions)
     prepare_dlt_environment(use_airflow_secrets)
     import dlt
     from dlt.sources.rest_api import rest_api_source
 
     from .source.retry import RetryingSession
 
-    plan = plan_resource(resource, api, config, guards)
+    spec = CATALOG.get(resource)
+    options = incremental or IncrementalOptions()
+    if full_refresh and not options.full_refresh:
+        options = replace(options, full_refresh=True)
+    cursor = CursorState(resource, options, logger=logger) if config is None and spec and spec.incremental else None
+    tracks_deletions = spec is not None and spec.snapshot and not full_refresh and deletions != "keep"
+
+    plan = plan_resource(resource, api, config, guards, cursor=cursor)
     table = table_name or resource
     progress = SyncProgress(resource, logger, progress_interval)
     session = _counting_session(RetryingSession, plan.retry_policy, progress)
@@ -105,13 +138,19 @@ def run_sync(
 
     source = rest_api_source(plan.rest_config, name="analytics").with_resources(resource)
     dlt_resource = source.resources[resource]
-    dlt_resource.apply_hints(table_name=table)
+    _apply_table_hints(dlt_resource, resource, table, full_refresh, deletions == "mark" and spec is not None and spec.snapshot, freeze_schema)
     dlt_resource.add_map(progress.on_record)
+    seen = SeenIds()
+    if tracks_deletions:
+        dlt_resource.add_map(seen)
 
     name = pipeline_name or pipeline_name_for(dataset_name, table)
-    destination = warehouse.destination(staging_dataset_name_layout=f"%s_staging_{table}")
+    destination = warehouse.destination(
+        staging_dataset_name_layout=f"%s_staging_{table}", replace_strategy="insert-from-staging"
+    )
     logger.info("Syncing %s from %s into %s (%s.%s)", resource, plan.base_url, warehouse.location, dataset_name, table)
     started = time.monotonic()
+    deleted = 0
     with ExitStack() as stack:
         stack.enter_context(warehouse.write_lock())
         workdir = pipelines_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="analytics-dlt-"))
@@ -123,9 +162,14 @@ def run_sync(
         )
         try:
             load_info = pipeline.run(source)
+            rows = _rows_loaded(pipeline, table)
+            if tracks_deletions:
+                deleted = apply_deletions(pipeline, table, seen.ids, deletions)
         except Exception as error:  # dlt wraps every step failure; report the root cause
-            raise _sync_error(error, resource, plan.base_url, session) from _root_cause(error)
-        rows = _rows_loaded(pipeline, table)
+            raise _sync_error(error, resource, plan.base_url, session, f"{dataset_name}.{table}") from _root_cause(error)
+    if deleted:
+        verb = "marked deleted" if deletions == "mark" else "removed"
+        logger.info("%s: %d row(s) gone upstream %s in %s.%s", resource, deleted, verb, dataset_name, table)
     seconds = time.monotonic() - started
     return SyncSummary(
         resource=resource,
@@ -138,7 +182,36 @@ def run_sync(
         seconds=round(seconds, 3),
         records_per_second=round(progress.records / seconds, 1) if seconds else 0.0,
         load_ids=list(load_info.loads_ids),
+        mode="replace" if full_refresh else ("incremental" if cursor else "merge"),
+        deleted=deleted,
+        cursor_field=options.cursor_field if cursor else None,
+        cursor_start=cursor.start_ms if cursor else None,
+        cursor_end=cursor.last_ms if cursor else None,
     )
+
+
+def _apply_table_hints(
+    dlt_resource: Any, resource: str, table: str, full_refresh: bool, marks_deletions: bool, freeze_schema: bool
+) -> None:
+    """Typed, described columns from the resource's JSON Schema; nested data as JSON columns.
+
+    When a record arrives twice in one load (changed while the sync ran), the merge keeps the
+    version with the latest `updatedAt`.
+    """
+    columns: dict[str, dict[str, Any]] = column_hints(resource) if resource in SCHEMA_RESOURCES else {}
+    if "updatedAt" in columns:
+        columns["updatedAt"] = {**columns["updatedAt"], "dedup_sort": "desc"}
+    if marks_deletions:
+        columns.update(deleted_at_hint())
+    hints: dict[str, Any] = {"table_name": table}
+    if columns:
+        hints["columns"] = columns
+    if full_refresh:
+        hints["write_disposition"] = "replace"
+    if freeze_schema:
+        hints["schema_contract"] = FROZEN_SCHEMA_CONTRACT
+    dlt_resource.apply_hints(**hints)
+    dlt_resource.max_table_nesting = 0
 
 
 def _counting_session(session_class: type, policy: Any, progress: SyncProgress) -> Any:
@@ -176,8 +249,18 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
-def _sync_error(error: Exception, resource: str, base_url: str, session: Any) -> SyncError:
+def _sync_error(error: Exception, resource: str, base_url: str, session: Any, target: str) -> SyncError:
     root = _root_cause(error)
+    from dlt.common.schema.exceptions import DataValidationError
+
+    if isinstance(root, DataValidationError):
+        what = f"a new field '{root.column_name}'" if root.column_name else "a new table"
+        if root.schema_entity == "data_type":
+            what = f"a value of another type for column '{root.column_name}'"
+        return SchemaFrozenError(
+            f"{resource}: the schema of {target} is frozen and the API sent {what} for table "
+            f"'{root.table_name}'. Nothing was loaded. Allow it with freeze_schema=False, or ignore it upstream."
+        )
     response = getattr(root, "response", None)
     status = getattr(response, "status_code", None)
     if status in (401, 403):

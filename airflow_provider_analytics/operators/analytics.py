@@ -25,6 +25,17 @@ class AnalyticsSyncOperator(BaseOperator):
         what it leaves out (base URL, auth, page size) comes from the connection. Not templated,
         so its `{{ response... }}` paginator expressions reach the paginator untouched.
     :param table_name: table to write; defaults to the resource name.
+    :param full_refresh: re-read everything (alerts/incidents: from `backfill_start`) and replace
+        the table, instead of merging changes since the last run.
+    :param backfill_start: where alerts and incidents start when no cursor is stored yet (and on a
+        full refresh): a date, datetime, ISO-8601 text or epoch ms; None means everything.
+    :param cursor_field: `updatedAt` (default; catches changes to old records) or `createdAt`
+        (only new records; for accounts where the API cannot search on updatedAt).
+    :param lookback_seconds: each incremental run starts this far before the stored cursor.
+    :param deletions: users, teams, services and integrations are read whole; rows gone upstream
+        are `mark`ed (`_deleted_at` set, the default), `remove`d, or `keep` as they are.
+    :param freeze_schema: fail the task, loading nothing, when the API sends a field the table
+        does not have (default: it becomes a new column).
     :param max_pages: fail when a run would fetch more pages than this (None: no limit).
     :param allow_foreign_hosts: follow next-page links to other hosts (off: credentials stay on
         the base URL's host).
@@ -34,7 +45,17 @@ class AnalyticsSyncOperator(BaseOperator):
         Variable (off by default: one Variable lookup per setting).
     """
 
-    template_fields: Sequence[str] = ("resource", "analytics_conn_id", "warehouse_conn_id", "dataset_name", "table_name")
+    template_fields: Sequence[str] = (
+        "resource",
+        "analytics_conn_id",
+        "warehouse_conn_id",
+        "dataset_name",
+        "table_name",
+        "full_refresh",
+        "backfill_start",
+        "cursor_field",
+        "deletions",
+    )
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -46,6 +67,12 @@ class AnalyticsSyncOperator(BaseOperator):
         dataset_name: str = "analytics",
         config: dict[str, Any] | None = None,
         table_name: str | None = None,
+        full_refresh: bool | str = False,
+        backfill_start: Any = None,
+        cursor_field: str = "updatedAt",
+        lookback_seconds: float = 300.0,
+        deletions: str = "mark",
+        freeze_schema: bool = False,
         max_pages: int | None = None,
         allow_foreign_hosts: bool = False,
         progress_interval: float = 10.0,
@@ -60,6 +87,12 @@ class AnalyticsSyncOperator(BaseOperator):
         self.dataset_name = dataset_name
         self.config = config
         self.table_name = table_name
+        self.full_refresh = full_refresh
+        self.backfill_start = backfill_start
+        self.cursor_field = cursor_field
+        self.lookback_seconds = lookback_seconds
+        self.deletions = deletions
+        self.freeze_schema = freeze_schema
         self.max_pages = max_pages
         self.allow_foreign_hosts = allow_foreign_hosts
         self.progress_interval = progress_interval
@@ -69,6 +102,7 @@ class AnalyticsSyncOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_analytics.hooks.analytics import AnalyticsHook
         from airflow_provider_analytics.source.config import PaginationGuards
+        from airflow_provider_analytics.source.incremental import IncrementalOptions
         from airflow_provider_analytics.sync import run_sync
         from airflow_provider_analytics.warehouse import resolve_warehouse
 
@@ -81,6 +115,14 @@ class AnalyticsSyncOperator(BaseOperator):
             dataset_name=self.dataset_name,
             config=self.config,
             table_name=self.table_name,
+            incremental=IncrementalOptions(
+                cursor_field=self.cursor_field,
+                lookback_seconds=self.lookback_seconds,
+                start_date=self.backfill_start or None,
+            ),
+            full_refresh=as_bool(self.full_refresh, "full_refresh"),
+            deletions=self.deletions,
+            freeze_schema=self.freeze_schema,
             pipelines_dir=self.pipelines_dir,
             guards=PaginationGuards(max_pages=self.max_pages, allow_foreign_hosts=self.allow_foreign_hosts),
             progress_interval=self.progress_interval,
@@ -88,13 +130,27 @@ class AnalyticsSyncOperator(BaseOperator):
             logger=self.log,
         )
         self.log.info(
-            "%s -> %s.%s: %d rows loaded, %d pages, %.1f s (%.0f records/s)",
+            "%s -> %s.%s (%s): %d rows loaded, %d deleted upstream, %d pages, %.1f s (%.0f records/s)",
             summary.resource,
             summary.dataset,
             summary.table,
+            summary.mode,
             summary.rows,
+            summary.deleted,
             summary.pages,
             summary.seconds,
             summary.records_per_second,
         )
         return summary.as_dict()
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """A flag that may arrive rendered from a template as text ("True", "false")."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", "", "none"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")

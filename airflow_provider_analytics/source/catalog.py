@@ -18,6 +18,16 @@ class ResourceSpec:
     offset_capped: bool = False
     window_field: str | None = None
 
+    @property
+    def incremental(self) -> bool:
+        """Searchable by time: synced incrementally on a cursor field."""
+        return self.window_field is not None
+
+    @property
+    def snapshot(self) -> bool:
+        """Read whole on every run, so rows gone upstream can be detected."""
+        return not self.incremental
+
 
 CATALOG: dict[str, ResourceSpec] = {
     spec.name: spec

@@ -25,4 +25,4 @@ def test_demo_runs_the_daily_dag_and_every_table_matches_upstream(tmp_path):
         assert con.execute("select count(*) from analytics.incidents").fetchone() == (250,)
     task_log = (home / "demo-last-command.log").read_text()
     assert "demo-api-key" not in task_log
-    assert "alerts -> analytics.alerts: 1500 rows loaded" in task_log
+    assert "alerts -> analytics.alerts (incremental): 1500 rows loaded" in task_log

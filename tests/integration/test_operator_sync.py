@@ -9,7 +9,7 @@ from functools import partial
 import pytest
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
-from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.source.catalog import CATALOG, RESOURCE_NAMES
 from airflow_provider_analytics.sync import ApiKeyRefusedError
 from airflow_provider_analytics.source.config import ConfigError
 from tests.conftest import API_KEY, analytics_conn_json
@@ -31,21 +31,34 @@ def test_each_builtin_resource_lands_exactly_in_duckdb_and_rerun_adds_no_duplica
         assert first["pages"] >= 1 and first["seconds"] > 0
         json.dumps(first)  # the summary is XCom material
         second = sync(resource, warehouse_conn_id="warehouse_duckdb")
-        assert second["rows"] == expected, resource
+        assert_rerun(second, resource, expected)
         total, distinct = count_and_distinct(partial(duckdb_rows, duckdb_conn), "analytics", resource)
         assert (total, distinct) == (expected, expected), resource
     ids = {row[0] for row in duckdb_rows(duckdb_conn, 'select id from analytics.alerts')}
     assert ids == {record["id"] for record in fake.records("alerts")}
 
 
+def assert_rerun(summary: dict, resource: str, expected: int) -> None:
+    """A rerun re-reads snapshots whole; alerts and incidents only re-read the lookback window."""
+    if CATALOG[resource].incremental:
+        assert summary["mode"] == "incremental" and summary["pages"] == 1, resource
+        assert 0 < summary["rows"] < expected, resource
+    else:
+        assert summary["mode"] == "merge" and summary["rows"] == expected, resource
+
+
 def test_paginated_resources_walk_every_page(analytics_conn, duckdb_conn):
     fake = analytics_conn
     fake.reset_log()
     summary = sync("alerts", warehouse_conn_id="warehouse_duckdb")
-    expected_pages = -(-len(fake.records("alerts")) // 100)
-    assert summary["pages"] == expected_pages
+    records = len(fake.records("alerts"))
+    expected_pages = -(-records // 100)
     alert_requests = [path for _, path, status in fake.request_log if path.startswith("/v2/alerts") and status == 200]
-    assert len(alert_requests) == expected_pages
+    assert summary["records_fetched"] == records == summary["rows"]
+    assert summary["pages"] == len(alert_requests)
+    # keyset pages re-read the boundary millisecond's records: at most one page more than offset paging
+    assert expected_pages <= summary["pages"] <= expected_pages + 1
+    assert all("sort=updatedAt" in path and "order=asc" in path for path in alert_requests)
 
 
 @pytest.mark.postgres
@@ -53,9 +66,9 @@ def test_each_builtin_resource_lands_exactly_in_postgres_and_rerun_adds_no_dupli
     fake, dataset = analytics_conn, postgres_conn
     for resource in RESOURCE_NAMES:
         expected = len(fake.records(resource))
-        for _ in range(2):
-            summary = sync(resource, warehouse_conn_id="warehouse_pg", dataset_name=dataset)
-            assert summary["rows"] == expected, resource
+        summary = sync(resource, warehouse_conn_id="warehouse_pg", dataset_name=dataset)
+        assert summary["rows"] == expected, resource
+        assert_rerun(sync(resource, warehouse_conn_id="warehouse_pg", dataset_name=dataset), resource, expected)
         assert count_and_distinct(postgres_rows, dataset, resource) == (expected, expected), resource
 
 

@@ -1,0 +1,171 @@
+"""Keyset paging on a timestamp cursor: every page asks for `cursor>=<last ms seen>` from offset 0.
+
+Offset paging over a listing sorted by `updatedAt` loses rows: a record updated while the walk
+runs jumps to the end and every unread record shifts one place back, past the next offset.
+Asking each page for `updatedAt>=<last value>` instead keeps offsets near 0, so the API's
+20,000 offset cap never applies, a changed record is simply met again later (the merge keeps
+its newest version), and the walk can start anywhere: at the stored cursor of an incremental
+run or at a backfill start date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Optional
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from requests import Request, Response
+
+from .paginators import NextLinkPaginator, PaginationError
+from .windows import DEFAULT_OFFSET_CAP, OffsetCapError, epoch_ms
+
+StartProvider = Callable[[], Optional[int]]
+CursorSink = Callable[[int], None]
+
+
+class KeysetPaginator(NextLinkPaginator):
+    """Walks a listing in ascending `cursor_field` order by `query` terms instead of offsets.
+
+    :param cursor_field: a timestamp field the API can sort and search on (`updatedAt`, `createdAt`).
+    :param start: returns the first page's lower bound in epoch ms (None: from the beginning);
+        called when a walk starts, so it can read state restored just before extraction.
+    :param on_cursor: told the highest cursor value of every page (to persist progress).
+    :param offset_cap: the API's limit on offset + limit; only reached when more than that many
+        records share one millisecond.
+    """
+
+    def __init__(
+        self,
+        cursor_field: str = "updatedAt",
+        resource: str = "resource",
+        start: StartProvider | int | None = None,
+        on_cursor: CursorSink | None = None,
+        offset_cap: int = DEFAULT_OFFSET_CAP,
+        **guards: Any,
+    ) -> None:
+        super().__init__(**guards)
+        self.cursor_field = cursor_field
+        self.resource = resource
+        self._start = start
+        self._on_cursor = on_cursor
+        self.offset_cap = offset_cap
+        self._reset_walk()
+
+    def _reset_walk(self) -> None:
+        self._endpoint = ""
+        self._params: dict[str, Any] = {}
+        self._base_query: Optional[str] = None
+        self.start_ms: Optional[int] = None
+        self._from_ms: Optional[int] = None
+        self._offset = 0
+        self._boundary_ids: set[Any] = set()
+        self.max_seen_ms: Optional[int] = None
+
+    # -- dlt paginator interface -------------------------------------------------
+
+    def init_request(self, request: Request) -> None:
+        super().init_request(request)
+        self._reset_walk()
+        parts = urlsplit(request.url or "")
+        self._endpoint = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        params = {**dict(parse_qsl(parts.query)), **dict(request.params or {})}
+        self._base_query = params.pop("query", None) or None
+        params.update(sort=self.cursor_field, order="asc")
+        params.pop("offset", None)
+        self._params = params
+        self.start_ms = self._start() if callable(self._start) else self._start
+        self._from_ms = self.start_ms
+        request.url = self._url()
+        request.params = None
+
+    def next_token(self, response: Response, data: Optional[list[Any]]) -> Any:
+        """Drop repeats of the boundary millisecond, then ask for the records after this page."""
+        page = data if data is not None else []
+        page_size = len(page)
+        page_max, ids_at_max = self._page_max(page)
+        self._drop_boundary_repeats(page)
+        if page_max is not None:
+            if self._from_ms is not None and page_max < self._from_ms:
+                raise PaginationError(
+                    f"{self.resource}: asked for {self.cursor_field}>={self._from_ms} and got a record at "
+                    f"{page_max}; the API does not search on {self.cursor_field} (try cursor_field='createdAt')"
+                )
+            self.max_seen_ms = page_max if self.max_seen_ms is None else max(self.max_seen_ms, page_max)
+            if self._on_cursor is not None:
+                self._on_cursor(page_max)
+        if not self._has_more(response, page_size):
+            return None
+        if page_max is None:
+            raise PaginationError(
+                f"{self.resource}: page {self.pages} has no {self.cursor_field} values to continue from"
+            )
+        if self._from_ms is None or page_max > self._from_ms:
+            self._from_ms, self._offset, self._boundary_ids = page_max, 0, ids_at_max
+        else:  # the whole page shares the boundary millisecond: step through it by offset
+            self._offset += page_size
+            self._boundary_ids |= ids_at_max
+            limit = int(self._params.get("limit") or page_size)
+            if self._offset + limit > self.offset_cap:
+                raise OffsetCapError(
+                    f"{self.resource}: over {self.offset_cap:,} records share {self.cursor_field} "
+                    f"{self._from_ms}; the API cannot page past them."
+                )
+        return self._url()
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _url(self) -> str:
+        params = dict(self._params)
+        terms = [self._base_query] if self._base_query else []
+        if self._from_ms is not None:
+            terms.append(f"{self.cursor_field}>={self._from_ms}")
+        if terms:
+            params["query"] = " AND ".join(terms)
+        if self._offset:
+            params["offset"] = self._offset
+        return f"{self._endpoint}?{urlencode(params)}"
+
+    def _page_max(self, page: list[Any]) -> tuple[Optional[int], set[Any]]:
+        top: Optional[int] = None
+        ids: set[Any] = set()
+        for record in page:
+            ms = epoch_ms(record.get(self.cursor_field)) if isinstance(record, dict) else None
+            if ms is None:
+                continue
+            if top is None or ms > top:
+                top, ids = ms, {record.get("id")}
+            elif ms == top:
+                ids.add(record.get("id"))
+        return top, ids
+
+    def _drop_boundary_repeats(self, page: list[Any]) -> None:
+        """Remove, in place, records of the boundary millisecond already delivered."""
+        if not self._boundary_ids:
+            return
+        boundary, field = self._from_ms, self.cursor_field
+        page[:] = [
+            record
+            for record in page
+            if not (
+                isinstance(record, dict)
+                and record.get("id") in self._boundary_ids
+                and epoch_ms(record.get(field)) == boundary
+            )
+        ]
+
+    @staticmethod
+    def _has_more(response: Response, page_size: int) -> bool:
+        """The API's next link says whether this query has more; without paging info, a full page does."""
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        paging = body.get("paging") if isinstance(body, dict) else None
+        if isinstance(paging, dict):
+            return bool(paging.get("next"))
+        return page_size > 0 and page_size >= int(_query_limit(response) or page_size + 1)
+
+
+def _query_limit(response: Response) -> Optional[str]:
+    return dict(parse_qsl(urlsplit(response.url or "").query)).get("limit")
+
