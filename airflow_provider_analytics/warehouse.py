@@ -92,6 +92,8 @@ def duckdb_warehouse(path: str | os.PathLike[str]) -> Warehouse:
 
 
 def _duckdb_from_connection(conn: Any) -> Warehouse:
+    if (conn.host or "").startswith("md:"):  # a MotherDuck database, not a local file
+        return WAREHOUSE_MAPPINGS["motherduck"](conn)
     path = conn.host or (conn.extra_dejson or {}).get("path")
     if not path:
         raise WarehouseConfigError(
@@ -131,6 +133,10 @@ WAREHOUSE_MAPPINGS: dict[str, Callable[[Any], Warehouse]] = {
     "postgres": _postgres_from_connection,
     "postgresql": _postgres_from_connection,
 }
+
+# Registers snowflake, google_cloud_platform, redshift, mssql, databricks and motherduck; it needs
+# Warehouse and WAREHOUSE_MAPPINGS above, hence the late import.
+import airflow_provider_analytics.warehouse_mappings  # noqa: E402,F401
 
 
 def warehouse_from_connection(conn: Any) -> Warehouse:

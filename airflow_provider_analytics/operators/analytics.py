@@ -18,8 +18,9 @@ class AnalyticsSyncOperator(BaseOperator):
         resource in `config`.
     :param analytics_conn_id: the `analytics` connection (base URL in host, key in password).
     :param warehouse_conn_id: an Airflow connection naming the destination (`duckdb`: host = file
-        path; `postgres`: host, port, login, password, schema = database). None writes to the
-        embedded DuckDB file (`[analytics] duckdb_path`, else $AIRFLOW_HOME/analytics/warehouse.duckdb).
+        path; `postgres`: host, port, login, password, schema = database; the cloud types are in
+        docs/warehouses.md). None writes to the embedded DuckDB file (`[analytics] duckdb_path`,
+        else $AIRFLOW_HOME/analytics/warehouse.duckdb).
     :param dataset_name: schema (dataset) the table lands in.
     :param config: a seed-style dlt REST API config (client / resource_defaults / resources);
         what it leaves out (base URL, auth, page size) comes from the connection. Not templated,
