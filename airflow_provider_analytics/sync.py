@@ -255,8 +255,9 @@ def _sync_error(error: Exception, resource: str, base_url: str, session: Any, ta
 
     if isinstance(root, DataValidationError):
         what = f"a new field '{root.column_name}'" if root.column_name else "a new table"
-        if root.schema_entity == "data_type":
-            what = f"a value of another type for column '{root.column_name}'"
+        if root.schema_entity == "data_type" or "__v_" in (root.column_name or ""):
+            column, _, got = (root.column_name or "").partition("__v_")
+            what = f"a value of another type for column '{column}'" + (f" ({got})" if got else "")
         return SchemaFrozenError(
             f"{resource}: the schema of {target} is frozen and the API sent {what} for table "
             f"'{root.table_name}'. Nothing was loaded. Allow it with freeze_schema=False, or ignore it upstream."

@@ -94,3 +94,50 @@ def postgres_conn(monkeypatch):
             for (schema,) in cur.fetchall():
                 cur.execute(f'drop schema "{schema}" cascade')
     con.close()
+
+
+class Target:
+    """A warehouse under test: the connection id, the dataset, and how to query it."""
+
+    def __init__(self, kind: str, conn_id: str, dataset: str, rows) -> None:
+        self.kind, self.conn_id, self.dataset, self.rows = kind, conn_id, dataset, rows
+
+    def table(self, name: str) -> str:
+        return f'"{self.dataset}"."{name}"'
+
+    def count(self, name: str) -> tuple[int, int]:
+        """(rows, distinct ids) of a table."""
+        (total, distinct), = self.rows(f"select count(*), count(distinct id) from {self.table(name)}")
+        return int(total), int(distinct)
+
+    def records(self, name: str, where: str = "true") -> dict:
+        """Rows of a table as dicts keyed by id."""
+        from tests.helpers import dict_rows
+
+        rows = dict_rows(self.kind, self.rows, f"select * from {self.table(name)} where {where}")
+        return {row["id"]: row for row in rows}
+
+    def columns(self, name: str) -> dict:
+        """column name -> (data type, nullable) as the warehouse reports them."""
+        rows = self.rows(
+            "select column_name, data_type, is_nullable from information_schema.columns "
+            f"where table_schema = '{self.dataset}' and table_name = '{name}'"
+        )
+        return {column: (kind.upper(), nullable == "YES") for column, kind, nullable in rows}
+
+    def __repr__(self) -> str:
+        return f"Target({self.kind})"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def target(request, monkeypatch, tmp_path):
+    """Each warehouse in turn: a fresh DuckDB file, then a fresh dataset in the real PostgreSQL."""
+    from functools import partial
+
+    from tests.helpers import duckdb_rows, postgres_rows
+
+    if request.param == "duckdb":
+        path = request.getfixturevalue("duckdb_conn")
+        return Target("duckdb", "warehouse_duckdb", "analytics", partial(duckdb_rows, path))
+    dataset = request.getfixturevalue("postgres_conn")
+    return Target("postgres", "warehouse_pg", dataset, postgres_rows)

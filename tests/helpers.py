@@ -30,6 +30,52 @@ def postgres_rows(sql: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
+def dict_rows(kind: str, rows, sql: str) -> list[dict[str, Any]]:
+    """Rows as dicts; `rows` is the target's query function (used for its connection details)."""
+    if kind == "duckdb":
+        import duckdb
+
+        path = rows.args[0]
+        with duckdb.connect(str(path), read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+    import psycopg2
+
+    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+            names = [column[0] for column in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def assert_same_record(upstream: dict[str, Any], stored: dict[str, Any], resource: str) -> None:
+    """Every upstream field equals its warehouse column, compared by the column's declared type."""
+    import json
+
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    from airflow_provider_analytics.source.schema_hints import column_hints
+    from airflow_provider_analytics.source.windows import epoch_ms
+
+    naming = NamingConvention()
+    hints = column_hints(resource)
+    for field, value in upstream.items():
+        column = naming.normalize_identifier(field)
+        assert column in stored, f"{resource}.{field}: no column {column}"
+        got = stored[column]
+        kind = hints[field]["data_type"] if field in hints else None
+        if kind == "timestamp" and value is not None:
+            assert got is not None and round(got.timestamp() * 1000) == epoch_ms(value), (field, value, got)
+        elif kind == "json" and isinstance(got, str):
+            assert json.loads(got) == value, (field, value, got)
+        else:
+            assert got == value, (field, value, got)
+
+
 def count_and_distinct(query_rows, dataset: str, table: str) -> tuple[int, int]:
     (total, distinct), = query_rows(f'select count(*), count(distinct id) from "{dataset}"."{table}"')
     return int(total), int(distinct)
