@@ -141,3 +141,19 @@ def target(request, monkeypatch, tmp_path):
         return Target("duckdb", "warehouse_duckdb", "analytics", partial(duckdb_rows, path))
     dataset = request.getfixturevalue("postgres_conn")
     return Target("postgres", "warehouse_pg", dataset, postgres_rows)
+
+
+@pytest.fixture
+def new_api(monkeypatch):
+    """Start a fake API of the given sizes that this test may change, as the default connection."""
+    started: list[FakeAnalyticsAPI] = []
+
+    def start(**sizes: int) -> FakeAnalyticsAPI:
+        api = FakeAnalyticsAPI(api_key=API_KEY, sizes=sizes, seed=11).start()
+        started.append(api)
+        monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json(api.base_url))
+        return api
+
+    yield start
+    for api in started:
+        api.stop()

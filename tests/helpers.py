@@ -124,3 +124,18 @@ def seed_error_handler(doc: Path = SEED_DOC) -> dict[str, Any]:
     assert body.startswith('"endpoint":'), body[:40]
     endpoint = json.loads("{" + body + "}")["endpoint"]
     return endpoint["error_handler"]
+
+
+def sync_to(target, resource: str, **kwargs) -> dict:
+    """Run the operator for `resource` into a test target (see conftest.Target); returns its summary."""
+    from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
+
+    op = AnalyticsSyncOperator(
+        task_id=f"sync_{resource}",
+        resource=resource,
+        warehouse_conn_id=target.conn_id,
+        dataset_name=target.dataset,
+        progress_interval=0,
+        **kwargs,
+    )
+    return op.execute({})

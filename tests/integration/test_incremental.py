@@ -7,36 +7,7 @@ import pytest
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
 from airflow_provider_analytics.source.windows import epoch_ms
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
-from tests.conftest import API_KEY, analytics_conn_json
-from tests.helpers import assert_same_record
-
-
-@pytest.fixture
-def new_api(monkeypatch):
-    """Start a fake API of the given sizes that this test may change, as the default connection."""
-    started: list[FakeAnalyticsAPI] = []
-
-    def start(**sizes: int) -> FakeAnalyticsAPI:
-        api = FakeAnalyticsAPI(api_key=API_KEY, sizes=sizes, seed=11).start()
-        started.append(api)
-        monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json(api.base_url))
-        return api
-
-    yield start
-    for api in started:
-        api.stop()
-
-
-def sync(target, resource: str, **kwargs) -> dict:
-    op = AnalyticsSyncOperator(
-        task_id=f"sync_{resource}",
-        resource=resource,
-        warehouse_conn_id=target.conn_id,
-        dataset_name=target.dataset,
-        progress_interval=0,
-        **kwargs,
-    )
-    return op.execute({})
+from tests.helpers import assert_same_record, sync_to as sync
 
 
 def requests_for(api: FakeAnalyticsAPI, path: str) -> list[str]:

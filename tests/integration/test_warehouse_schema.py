@@ -10,8 +10,7 @@ from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.source.schema_hints import column_hints
 from airflow_provider_analytics.source.windows import epoch_ms
 from airflow_provider_analytics.sync import SchemaFrozenError
-from tests.helpers import assert_same_record
-from tests.integration.test_incremental import new_api, sync  # noqa: F401 - fixture reuse
+from tests.helpers import assert_same_record, sync_to as sync
 
 TYPE_NAMES = {
     "duckdb": {"timestamp": "TIMESTAMP WITH TIME ZONE", "json": "JSON", "bigint": "BIGINT", "bool": "BOOLEAN", "text": "VARCHAR"},
@@ -66,7 +65,7 @@ def test_column_descriptions_from_the_json_schema_are_in_the_stored_dlt_schema(a
     assert columns["created_at"]["data_type"] == "timestamp"
 
 
-def test_a_new_upstream_field_becomes_a_new_column_by_default(new_api, target):  # noqa: F811
+def test_a_new_upstream_field_becomes_a_new_column_by_default(new_api, target):
     api = new_api(teams=12)
     sync(target, "teams")
     team = api.update("teams", 0, escalationPolicy={"id": "p-1", "name": "Primary"}, slackChannel="#ops")
@@ -79,7 +78,7 @@ def test_a_new_upstream_field_becomes_a_new_column_by_default(new_api, target): 
     assert (json.loads(policy) if isinstance(policy, str) else policy) == {"id": "p-1", "name": "Primary"}
 
 
-def test_a_frozen_schema_fails_on_a_new_field_naming_it_and_loads_nothing(new_api, target):  # noqa: F811
+def test_a_frozen_schema_fails_on_a_new_field_naming_it_and_loads_nothing(new_api, target):
     api = new_api(teams=12)
     sync(target, "teams", freeze_schema=True)
     before = target.records("teams")
@@ -92,7 +91,7 @@ def test_a_frozen_schema_fails_on_a_new_field_naming_it_and_loads_nothing(new_ap
     assert target.records("teams")[changed["id"]]["name"] == before[changed["id"]]["name"]
 
 
-def test_a_frozen_schema_fails_on_a_value_of_another_type(new_api, target):  # noqa: F811
+def test_a_frozen_schema_fails_on_a_value_of_another_type(new_api, target):
     api = new_api(alerts=50)
     sync(target, "alerts", freeze_schema=True)
     api.update("alerts", 1, count="many")
