@@ -17,7 +17,8 @@ from .paginators import NextLinkPaginator, TemplateCursorPaginator
 from .retry import RetryPolicy
 from .settings import ApiSettings
 from .templates import TemplateRenderError, check_template
-from .windows import DEFAULT_OFFSET_CAP, OffsetCapPaginator
+from .two_ended import TwoEndedPaginator, TwoEndedWalk
+from .windows import DEFAULT_OFFSET_CAP, OffsetCapPaginator, WindowWalk
 
 TOP_LEVEL_KEYS = frozenset({"client", "resource_defaults", "resources"})
 TEMPLATE_PAGINATOR_KEYS = frozenset({"type", "cursor_value", "stop_condition"})
@@ -79,7 +80,9 @@ def _plan_builtin(
     spec = CATALOG[resource]
     if spec.paginated:
         link_guards = {"base_url": api.base_url, "max_pages": guards.max_pages, "allow_foreign_hosts": guards.allow_foreign_hosts}
-        if spec.offset_capped:
+        if spec.offset_capped and spec.window_field is None:  # no searchable cursor: walk from both ends
+            entry["endpoint"]["paginator"] = TwoEndedPaginator(offset_cap=guards.offset_cap, resource=resource, **link_guards)
+        elif spec.offset_capped:
             entry["endpoint"]["paginator"] = OffsetCapPaginator(
                 cursor_field=spec.window_field, offset_cap=guards.offset_cap, resource=resource, **link_guards
             )
@@ -248,6 +251,15 @@ def _translate_paginator(paginator: Any, where: str, base_url: str, guards: Pagi
                 check_template(paginator[key])
             except TemplateRenderError as error:
                 raise ConfigError(f"{where}: endpoint.paginator.{key}: {error}") from None
+    # Where the templates would stop at the API's offset cap, the endpoint's walk goes on (picked
+    # per run by the request's path, so a client- or default-level paginator is covered too).
+    cap_walks = {
+        spec.path: WindowWalk(spec.window_field, guards.offset_cap, spec.name)
+        if spec.window_field
+        else TwoEndedWalk(offset_cap=guards.offset_cap, resource=spec.name)
+        for spec in CATALOG.values()
+        if spec.offset_capped
+    }
     try:
         return TemplateCursorPaginator(
             cursor_value=cursor_value,
@@ -255,6 +267,7 @@ def _translate_paginator(paginator: Any, where: str, base_url: str, guards: Pagi
             base_url=base_url,
             max_pages=guards.max_pages,
             allow_foreign_hosts=guards.allow_foreign_hosts,
+            cap_walks=cap_walks,
         )
     except TemplateRenderError as error:
         raise ConfigError(f"{where}: endpoint.paginator: {error}") from None
