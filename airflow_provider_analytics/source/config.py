@@ -19,7 +19,8 @@ from .paginators import NextLinkPaginator, TemplateCursorPaginator
 from .retry import RetryPolicy
 from .settings import ApiSettings
 from .templates import TemplateRenderError, check_template
-from .windows import DEFAULT_OFFSET_CAP, OffsetCapPaginator
+from .two_ended import TwoEndedPaginator, TwoEndedWalk
+from .windows import DEFAULT_OFFSET_CAP, WindowWalk
 
 TOP_LEVEL_KEYS = frozenset({"client", "resource_defaults", "resources"})
 TEMPLATE_PAGINATOR_KEYS = frozenset({"type", "cursor_value", "stop_condition"})
@@ -92,10 +93,8 @@ def _plan_builtin(
                 offset_cap=guards.offset_cap,
                 **link_guards,
             )
-        elif spec.offset_capped:
-            entry["endpoint"]["paginator"] = OffsetCapPaginator(
-                cursor_field=spec.window_field, offset_cap=guards.offset_cap, resource=resource, **link_guards
-            )
+        elif spec.offset_capped:  # no searchable cursor: walk from both ends
+            entry["endpoint"]["paginator"] = TwoEndedPaginator(offset_cap=guards.offset_cap, resource=resource, **link_guards)
         else:
             entry["endpoint"]["paginator"] = NextLinkPaginator(**link_guards)
     rest_config = {
@@ -261,6 +260,15 @@ def _translate_paginator(paginator: Any, where: str, base_url: str, guards: Pagi
                 check_template(paginator[key])
             except TemplateRenderError as error:
                 raise ConfigError(f"{where}: endpoint.paginator.{key}: {error}") from None
+    # Where the templates would stop at the API's offset cap, the endpoint's walk goes on (picked
+    # per run by the request's path, so a client- or default-level paginator is covered too).
+    cap_walks = {
+        spec.path: WindowWalk(spec.window_field, guards.offset_cap, spec.name)
+        if spec.window_field
+        else TwoEndedWalk(offset_cap=guards.offset_cap, resource=spec.name)
+        for spec in CATALOG.values()
+        if spec.offset_capped
+    }
     try:
         return TemplateCursorPaginator(
             cursor_value=cursor_value,
@@ -268,6 +276,7 @@ def _translate_paginator(paginator: Any, where: str, base_url: str, guards: Pagi
             base_url=base_url,
             max_pages=guards.max_pages,
             allow_foreign_hosts=guards.allow_foreign_hosts,
+            cap_walks=cap_walks,
         )
     except TemplateRenderError as error:
         raise ConfigError(f"{where}: endpoint.paginator: {error}") from None

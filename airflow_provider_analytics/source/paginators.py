@@ -4,6 +4,11 @@ The API returns the next page as a link (`paging.next` in the body, or a
 header). Following links blindly can send credentials to another host, spin
 forever on a repeated link, or run away on a huge account, so every link
 goes through the same checks here before dlt requests it.
+
+Some endpoints stop handing out next links at an offset cap. A paginator can carry a *cap walk*
+(see `windows.py` and `two_ended.py`): an object that sees every page before dlt does (to drop
+records already delivered), and decides how the listing goes on where the API's links end.
+Links a walk makes go through the same checks as the API's own.
 """
 
 from __future__ import annotations
@@ -116,12 +121,17 @@ class NextLinkPaginator(BasePaginator):
         self.allow_foreign_hosts = bool(allow_foreign_hosts)
         self._reset()
 
+    #: How the listing goes on past the API's offset cap (None: it ends where the links end).
+    cap_walk: Any = None
+
     def _reset(self) -> None:
         self._has_next_page = True
         self._base: Optional[str] = self.base_url
         self._next_url: Optional[str] = None
         self._seen: set[str] = set()
         self.pages = 0
+        self._walk: Any = None
+        self._walk_chosen = False
 
     # -- dlt paginator interface -------------------------------------------------
 
@@ -130,20 +140,42 @@ class NextLinkPaginator(BasePaginator):
         self._reset()
         if self._base is None and request.url:
             self._base = self._origin_base(request.url)
+        self._choose_walk(request.url or "")
+        if self._walk is not None:
+            self._walk.start(request)
 
     def update_state(self, response: Response, data: Optional[list[Any]] = None) -> None:
         """Work out and check the next page's URL from this page."""
-        self.pages += 1
         current = response.url or (response.request.url if response.request else None) or ""
+        if not self._walk_chosen:  # used without init_request: the walk learns the listing from this page
+            self._choose_walk(current)
+            if self._walk is not None:
+                self._walk.start(None)
+        walk = self._walk
+        page = data if data is not None else []
+        full_page_size = len(page)
+        as_received = list(page) if walk is not None else data
+        # The walk drops (in place, before dlt yields the page) records already delivered.
+        walk_done = bool(walk.filter(page)) if walk is not None else False
+
+        self.pages += 1
         if current:
             self._seen.add(_normalized(current))
         if self._base is None and current:
             self._base = self._origin_base(current)
 
-        token = self.next_token(response, data)
-        if is_falsy(token):
+        next_url = None if walk_done else self._url_from_token(self.next_token(response, as_received), current)
+        if walk is not None and not walk_done:
+            next_url = walk.after_page(current, full_page_size, next_url)
+        if next_url is None:
             self._stop()
             return
+        self._follow(next_url)
+
+    def _url_from_token(self, token: Any, current: str) -> Optional[str]:
+        """The absolute URL a next-page token points to, or None when the token says stop."""
+        if is_falsy(token):
+            return None
         if not isinstance(token, str):
             raise PaginationError(
                 f"next page token on page {self.pages} is a {type(token).__name__}, "
@@ -151,10 +183,12 @@ class NextLinkPaginator(BasePaginator):
             )
         token = token.strip()
         if not token:
-            self._stop()
-            return
+            return None
+        return _normalized(self.resolve(token, current))
 
-        next_url = _normalized(self.resolve(token, current))
+    def _follow(self, next_url: str) -> None:
+        """Make `next_url` the next request, after the host, loop and max_pages checks."""
+        next_url = _normalized(next_url)
         self._check_host(next_url)
         if next_url in self._seen:
             raise PaginationLoopError(
@@ -178,6 +212,10 @@ class NextLinkPaginator(BasePaginator):
         request.params = None
 
     # -- extension points -------------------------------------------------------
+
+    def walk_for(self, url: str) -> Any:
+        """The cap walk for a listing at `url` (None: the listing ends where the links end)."""
+        return self.cap_walk
 
     def next_token(self, response: Response, data: Optional[list[Any]]) -> Any:
         """The next page's link or path, or a falsy value on the last page."""
@@ -229,6 +267,10 @@ class NextLinkPaginator(BasePaginator):
                 "Set allow_foreign_hosts=True on the paginator to follow such links."
             )
 
+    def _choose_walk(self, url: str) -> None:
+        self._walk = self.walk_for(url)
+        self._walk_chosen = True
+
     def _stop(self) -> None:
         self._has_next_page = False
         self._next_url = None
@@ -247,6 +289,11 @@ class TemplateCursorPaginator(NextLinkPaginator):
     `last_record`, `last_page_size` and `config`. `stop_condition` is
     evaluated first and stops when true; otherwise `cursor_value` renders
     the next token, and a falsy result stops.
+
+    `cap_walks` maps endpoint paths (e.g. `/v2/alerts`) to the cap walk that
+    carries a listing of that endpoint on past the API's offset cap, where
+    the templates would see no next link and stop; the walk is picked per run
+    from the request's path, so one paginator may serve several endpoints.
     """
 
     def __init__(
@@ -254,6 +301,7 @@ class TemplateCursorPaginator(NextLinkPaginator):
         cursor_value: str,
         stop_condition: Optional[str] = None,
         config: Optional[dict[str, Any]] = None,
+        cap_walks: Optional[dict[str, Any]] = None,
         **guards: Any,
     ) -> None:
         if not isinstance(cursor_value, str) or not cursor_value.strip():
@@ -267,6 +315,14 @@ class TemplateCursorPaginator(NextLinkPaginator):
         self.cursor_value = cursor_value
         self.stop_condition = stop_condition
         self.config = dict(config or {})
+        self.cap_walks = {"/" + path.strip("/"): walk for path, walk in (cap_walks or {}).items()}
+
+    def walk_for(self, url: str) -> Any:
+        path = urlsplit(url).path.rstrip("/")
+        for endpoint, walk in self.cap_walks.items():
+            if path == endpoint or path.endswith(endpoint):
+                return walk
+        return None
 
     def next_token(self, response: Response, data: Optional[list[Any]]) -> Any:
         context = self._context(response, data)

@@ -1,10 +1,15 @@
 """Paging past the API's offset cap (offset + limit <= 20,000) without losing or repeating a row.
 
-Alerts and incidents are read in ascending `createdAt` order. When the next page would cross
-the cap, a new window starts at the last `createdAt` seen (`query=createdAt>=<ms>`, offset 0);
-records of that same millisecond already delivered are dropped from the new window's first
-pages. Resources without a searchable cursor (services) fail loudly at the cap instead of
-stopping short the way a plain `paging.next` walk does.
+A *cap walk* rides along a next-link paginator (see `paginators.py`): it sees every page before
+dlt does and decides how the listing goes on when the next page would cross the cap, where the
+API's `paging.next` link disappears.
+
+`WindowWalk` (alerts, incidents) continues in `createdAt` windows, in the listing's own order:
+an ascending listing opens `createdAt>=<latest ms seen>`, a descending one (the API's default)
+`createdAt<=<earliest ms seen>`, at offset 0, with the listing's sort, order and query kept;
+records of that boundary millisecond already delivered are dropped from the new window's pages.
+`CapWalk` itself fails loudly at the cap, for listings that cannot go on at all; `two_ended.py`
+walks listings without a searchable cursor (services) from both ends.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from datetime import datetime
 from typing import Any, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from requests import Request, Response
+from requests import Request
 
-from .paginators import NextLinkPaginator, PaginationError
+from .paginators import PaginationError
 
 DEFAULT_OFFSET_CAP = 20_000
+#: The order a listing has when the request does not say (the API's default).
+API_DEFAULT_ORDER = "desc"
 
 
 class OffsetCapError(PaginationError):
@@ -34,68 +41,155 @@ def epoch_ms(value: Any) -> Optional[int]:
         return None
 
 
-def _query_params(url: str) -> dict[str, str]:
+def query_params(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
-class OffsetCapPaginator(NextLinkPaginator):
-    """Follows `paging.next` and, at the offset cap, opens a `createdAt` window or fails loudly.
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
-    :param cursor_field: record field the API can search and sort on (None: cannot window).
+
+class CapWalk:
+    """Fails loudly where the next page would cross the offset cap (the listing cannot go on).
+
+    Subclasses go on instead. The paginator calls `start` once per run with the first request,
+    `filter` with every page (drop records in place; return True when the walk is complete)
+    and `after_page` with the page's URL, its size as received and the API's next link.
+
     :param offset_cap: the API's limit on offset + limit.
+    :param resource: the resource's name, for messages.
     """
 
-    def __init__(
-        self,
-        cursor_field: Optional[str] = "createdAt",
-        offset_cap: int = DEFAULT_OFFSET_CAP,
-        resource: str = "resource",
-        **guards: Any,
-    ) -> None:
-        super().__init__(**guards)
-        self.cursor_field = cursor_field
+    #: The sort the API applies when the listing does not say (None: unknown).
+    default_sort: Optional[str] = None
+
+    def __init__(self, offset_cap: int = DEFAULT_OFFSET_CAP, resource: str = "resource") -> None:
+        if isinstance(offset_cap, bool) or not isinstance(offset_cap, int) or offset_cap < 1:
+            raise ValueError("offset_cap must be a positive integer")
         self.offset_cap = offset_cap
         self.resource = resource
-        self._reset_windows()
+        self.start(None)
 
-    def _reset_windows(self) -> None:
-        self.windows = 1
+    # -- called by the paginator ----------------------------------------------
+
+    def start(self, request: Optional[Request]) -> None:
+        """A new run: remember the listing (endpoint and parameters) and forget earlier pages."""
         self._endpoint: Optional[str] = None
         self._params: dict[str, Any] = {}
-        self._window_start: Optional[int] = None
-        self._last_ms: Optional[int] = None
-        self._ids_at_last_ms: set[Any] = set()
-        self._boundary_ids: set[Any] = set()
+        if request is not None and request.url:
+            self._set_listing(request.url, request.params)
+        self._reset()
 
-    def init_request(self, request: Request) -> None:
-        super().init_request(request)
-        self._reset_windows()
-        parts = urlsplit(request.url or "")
+    def filter(self, page: list[Any]) -> bool:
+        return False
+
+    def after_page(self, current_url: str, full_page_size: int, next_url: Optional[str]) -> Optional[str]:
+        """The next page's URL: the API's link, a URL the walk makes, or None to stop."""
+        if not self.crosses_cap(current_url, full_page_size, next_url):
+            return next_url
+        raise OffsetCapError(
+            f"{self.resource}: the API allows at most {self.offset_cap:,} records per listing "
+            "(offset + limit) and this resource has more; it cannot be paged further."
+        )
+
+    # -- helpers for subclasses ------------------------------------------------
+
+    def _reset(self) -> None:
+        """Forget the pages of an earlier run."""
+
+    def _set_listing(self, url: str, params: Any = None) -> None:
+        parts = urlsplit(url)
         self._endpoint = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        self._params = {**dict(parse_qsl(parts.query)), **dict(request.params or {})}
+        stated = {key: value for key, value in dict(params or {}).items() if value is not None}
+        self._params = {**dict(parse_qsl(parts.query, keep_blank_values=True)), **stated}
 
-    def update_state(self, response: Response, data: Optional[list[Any]] = None) -> None:
-        page = data if data is not None else []
-        full_page_size = len(page)
-        self._drop_boundary_repeats(page)
-        self._track_cursor(page)
-        super().update_state(response, page)
+    def crosses_cap(self, current_url: str, full_page_size: int, next_url: Optional[str]) -> bool:
+        """Would the page after this one ask for offset + limit beyond the cap?
 
-        current = _query_params(response.url or "")
-        limit = int(current.get("limit") or self._params.get("limit") or 0)
-        offset = int(current.get("offset") or 0)
-        if self._has_next_page and self._next_url:
-            next_params = _query_params(self._next_url)
-            capped = int(next_params.get("offset") or 0) + int(next_params.get("limit") or limit) > self.offset_cap
-        else:
-            capped = bool(limit) and full_page_size >= limit and offset + 2 * limit > self.offset_cap
-        if capped:
-            self._open_window()
+        Without a next link: only when this page was full (a short page is the last one).
+        """
+        if self._endpoint is None and current_url:
+            self._set_listing(current_url)  # started without a request: learn the listing here
+            self._params.pop("offset", None)
+        current = query_params(current_url)
+        limit = _int(current.get("limit") or self._params.get("limit"))
+        if next_url:
+            following = query_params(next_url)
+            return _int(following.get("offset")) + (_int(following.get("limit")) or limit) > self.offset_cap
+        offset = _int(current.get("offset"))
+        return limit > 0 and full_page_size >= limit and offset + 2 * limit > self.offset_cap
+
+    def listing(self, current_url: str, name: str, default: Optional[str]) -> Optional[str]:
+        """A listing parameter (`sort`, `order`) as the API applies it.
+
+        As stated by the current page's URL (the API's own next link), else by the first
+        request, else the API's default.
+        """
+        value = query_params(current_url).get(name) or self._params.get(name) or default
+        return str(value) if value is not None else None
+
+    def listing_url(self, **changes: Any) -> str:
+        """The first request's URL with some parameters changed."""
+        return f"{self._endpoint}?{urlencode({**self._params, **changes})}"
+
+    def check_sort(self, current_url: str, field: str) -> None:
+        sort = self.listing(current_url, "sort", self.default_sort)
+        if sort != field:
+            raise OffsetCapError(
+                f"{self.resource}: the API allows at most {self.offset_cap:,} records per listing "
+                f"(offset + limit) and this listing is sorted by {sort!r}; past the cap it can only "
+                f"go on when sorted by {field!r}. Remove the sort parameter or set sort={field}."
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(resource={self.resource!r}, offset_cap={self.offset_cap})"
+
+
+class WindowWalk(CapWalk):
+    """At the cap, goes on in windows of a searchable, sortable time field, in the listing's order.
+
+    :param field: record field the API can search (`query=<field>>=<ms>`) and sort on.
+    """
+
+    def __init__(self, field: str = "createdAt", offset_cap: int = DEFAULT_OFFSET_CAP, resource: str = "resource") -> None:
+        if not field:
+            raise ValueError("field must name a searchable time field")
+        self.field = field
+        self.default_sort = field  # the API lists alerts and incidents by createdAt unless told
+        super().__init__(offset_cap, resource)
+
+    def _reset(self) -> None:
+        self.windows = 1
+        self._window_start: Optional[int] = None
+        self._boundary_ids: set[Any] = set()
+        self._low_ms: Optional[int] = None
+        self._low_ids: set[Any] = set()
+        self._high_ms: Optional[int] = None
+        self._high_ids: set[Any] = set()
+
+    def filter(self, page: list[Any]) -> bool:
+        if self._boundary_ids:
+            self._drop_boundary_repeats(page)
+        for record in page:
+            ms = epoch_ms(record.get(self.field)) if isinstance(record, dict) else None
+            if ms is None:
+                continue
+            rid = record.get("id")
+            if self._low_ms is None or ms < self._low_ms:
+                self._low_ms, self._low_ids = ms, {rid}
+            elif ms == self._low_ms:
+                self._low_ids.add(rid)
+            if self._high_ms is None or ms > self._high_ms:
+                self._high_ms, self._high_ids = ms, {rid}
+            elif ms == self._high_ms:
+                self._high_ids.add(rid)
+        return False
 
     def _drop_boundary_repeats(self, page: list[Any]) -> None:
         """Remove, in place, records of the window's first millisecond that were already delivered."""
-        if not self._boundary_ids or not self.cursor_field:
-            return
         start = self._window_start
         page[:] = [
             record
@@ -103,39 +197,33 @@ class OffsetCapPaginator(NextLinkPaginator):
             if not (
                 isinstance(record, dict)
                 and record.get("id") in self._boundary_ids
-                and epoch_ms(record.get(self.cursor_field)) == start
+                and epoch_ms(record.get(self.field)) == start
             )
         ]
 
-    def _track_cursor(self, page: list[Any]) -> None:
-        if not self.cursor_field:
-            return
-        for record in page:
-            ms = epoch_ms(record.get(self.cursor_field)) if isinstance(record, dict) else None
-            if ms is None:
-                continue
-            if self._last_ms is None or ms > self._last_ms:
-                self._last_ms, self._ids_at_last_ms = ms, {record.get("id")}
-            elif ms == self._last_ms:
-                self._ids_at_last_ms.add(record.get("id"))
-
-    def _open_window(self) -> None:
-        if not self.cursor_field:
+    def after_page(self, current_url: str, full_page_size: int, next_url: Optional[str]) -> Optional[str]:
+        if not self.crosses_cap(current_url, full_page_size, next_url):
+            return next_url
+        self.check_sort(current_url, self.field)
+        ascending = (self.listing(current_url, "order", API_DEFAULT_ORDER) or "").lower() == "asc"
+        if ascending:
+            ms, ids, op = self._high_ms, self._high_ids, ">="
+        else:
+            ms, ids, op = self._low_ms, self._low_ids, "<="
+        if ms is None:
             raise OffsetCapError(
-                f"{self.resource}: the API allows at most {self.offset_cap:,} records per listing "
-                "(offset + limit) and this resource has more; it cannot be paged further."
+                f"{self.resource}: the API allows at most {self.offset_cap:,} records per listing and "
+                f"the records carry no readable {self.field}, so no window can move past the cap."
             )
-        if self._last_ms is None or self._last_ms == self._window_start:
+        if ms == self._window_start:
             raise OffsetCapError(
-                f"{self.resource}: over {self.offset_cap:,} records share {self.cursor_field} "
-                f"{self._last_ms}; the API cannot page past them."
+                f"{self.resource}: over {self.offset_cap:,} records share {self.field} {ms} "
+                "(epoch ms); the API cannot page past them."
             )
-        self._window_start = self._last_ms
-        self._boundary_ids = set(self._ids_at_last_ms)
-        term = f"{self.cursor_field}>={self._last_ms}"
+        self._window_start = ms
+        self._boundary_ids = set(ids)
+        term = f"{self.field}{op}{ms}"
         base_query = self._params.get("query")
-        params = {**self._params, "offset": 0, "query": f"{base_query} AND {term}" if base_query else term}
-        self._next_url = f"{self._endpoint}?{urlencode(params)}"
-        self._seen.add(self._next_url)
-        self._has_next_page = True
         self.windows += 1
+        return self.listing_url(offset=0, query=f"{base_query} AND {term}" if base_query else term)
+
