@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .deletions import SeenIds, apply_deletions, check_mode, deleted_at_hint
+from .errors import ApiKeyRefusedError, SchemaFrozenError, SyncError, root_cause, sync_error
 from .progress import SyncProgress
 from .source.catalog import CATALOG
 from .source.config import PaginationGuards, plan_resource
@@ -18,23 +19,11 @@ from .source.incremental import CursorState, IncrementalOptions
 from .source.schema_hints import SCHEMA_RESOURCES, column_hints
 from .source.settings import ApiSettings
 
+__all__ = ["ApiKeyRefusedError", "SchemaFrozenError", "SyncError", "SyncSummary", "run_sync"]
+
 log = logging.getLogger(__name__)
 
 AIRFLOW_SECRETS_PROVIDER = "Airflow Secrets TOML Provider"
-
-
-class SyncError(RuntimeError):
-    """A sync failed; the message names the resource and what to do, never the key."""
-
-
-class ApiKeyRefusedError(SyncError):
-    """The API answered 401/403: retrying cannot help."""
-
-
-class SchemaFrozenError(SyncError):
-    """The schema is frozen and the API sent a field (or a type) the table does not have."""
-
-
 FROZEN_SCHEMA_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
 
 
@@ -128,7 +117,8 @@ def run_sync(
     if full_refresh and not options.full_refresh:
         options = replace(options, full_refresh=True)
     cursor = CursorState(resource, options, logger=logger) if config is None and spec and spec.incremental else None
-    tracks_deletions = spec is not None and spec.snapshot and not full_refresh and deletions != "keep"
+    snapshot = spec is not None and spec.snapshot
+    tracks_deletions = snapshot and not full_refresh and deletions != "keep"
 
     plan = plan_resource(resource, api, config, guards, cursor=cursor)
     table = table_name or resource
@@ -138,7 +128,7 @@ def run_sync(
 
     source = rest_api_source(plan.rest_config, name="analytics").with_resources(resource)
     dlt_resource = source.resources[resource]
-    _apply_table_hints(dlt_resource, resource, table, full_refresh, deletions == "mark" and spec is not None and spec.snapshot, freeze_schema)
+    _apply_table_hints(dlt_resource, resource, table, full_refresh, snapshot and deletions == "mark", freeze_schema)
     dlt_resource.add_map(progress.on_record)
     seen = SeenIds()
     if tracks_deletions:
@@ -166,7 +156,7 @@ def run_sync(
             if tracks_deletions:
                 deleted = apply_deletions(pipeline, table, seen.ids, deletions)
         except Exception as error:  # dlt wraps every step failure; report the root cause
-            raise _sync_error(error, resource, plan.base_url, session, f"{dataset_name}.{table}") from _root_cause(error)
+            raise sync_error(error, resource, plan.base_url, session, f"{dataset_name}.{table}") from root_cause(error)
     if deleted:
         verb = "marked deleted" if deletions == "mark" else "removed"
         logger.info("%s: %d row(s) gone upstream %s in %s.%s", resource, deleted, verb, dataset_name, table)
@@ -238,60 +228,3 @@ def _rows_loaded(pipeline: Any, table: str) -> int:
     return int(normalize_info.row_counts.get(table, 0))
 
 
-def _root_cause(error: BaseException) -> BaseException:
-    seen = set()
-    while id(error) not in seen:
-        seen.add(id(error))
-        nxt = error.__cause__ or error.__context__
-        if nxt is None:
-            break
-        error = nxt
-    return error
-
-
-def _sync_error(error: Exception, resource: str, base_url: str, session: Any, target: str) -> SyncError:
-    root = _root_cause(error)
-    from dlt.common.schema.exceptions import DataValidationError
-
-    if isinstance(root, DataValidationError):
-        what = f"a new field '{root.column_name}'" if root.column_name else "a new table"
-        if root.schema_entity == "data_type" or "__v_" in (root.column_name or ""):
-            column, _, got = (root.column_name or "").partition("__v_")
-            what = f"a value of another type for column '{column}'" + (f" ({got})" if got else "")
-        return SchemaFrozenError(
-            f"{resource}: the schema of {target} is frozen and the API sent {what} for table "
-            f"'{root.table_name}'. Nothing was loaded. Allow it with freeze_schema=False, or ignore it upstream."
-        )
-    response = getattr(root, "response", None)
-    status = getattr(response, "status_code", None)
-    if status in (401, 403):
-        what = "refused the API key" if status == 401 else "denied access with this API key"
-        return ApiKeyRefusedError(
-            f"{resource}: the API at {base_url} {what} (HTTP {status}). Check the key in the "
-            "connection's password field and that its API integration may read this resource."
-        )
-    if status is not None:
-        request_id = _request_id(response)
-        return SyncError(
-            f"{resource}: the API answered HTTP {status} after {getattr(session, 'last_attempts', 1)} attempt(s)"
-            f"{f' (requestId {request_id})' if request_id else ''}: {_message(response)}"
-        )
-    return SyncError(f"{resource}: sync failed: {type(root).__name__}: {root}")
-
-
-def _request_id(response: Any) -> str | None:
-    try:
-        body = response.json()
-    except Exception:
-        return None
-    return body.get("requestId") if isinstance(body, dict) else None
-
-
-def _message(response: Any) -> str:
-    try:
-        body = response.json()
-        if isinstance(body, dict) and body.get("message"):
-            return str(body["message"])[:500]
-    except Exception:
-        pass
-    return (response.text or response.reason or "")[:500]

@@ -223,6 +223,27 @@ def bigquery_from_connection(conn: Any) -> Warehouse:
     )
 
 
+def _server_credentials(credentials: Any, conn: Any, kind: str, default_port: int, host_hint: str = "host") -> Any:
+    """Fill the fields every database-server connection has: host, port, login, password, schema = database."""
+    for value, what in (
+        (conn.host, f"host: set {host_hint}"),
+        (conn.login, "user: set login"),
+        (conn.password, "password: set password"),
+        (conn.schema, "database: set schema to the database name"),
+    ):
+        if not value:
+            raise _missing(conn, kind, what)
+    credentials.host = conn.host
+    credentials.port = int(conn.port or default_port)
+    credentials.username = conn.login
+    credentials.password = conn.password
+    credentials.database = conn.schema
+    connect_timeout = _extra(conn).get("connect_timeout")
+    if connect_timeout:
+        credentials.connect_timeout = int(connect_timeout)
+    return credentials
+
+
 def redshift_from_connection(conn: Any) -> Warehouse:
     """Airflow's `redshift` connection: host, port (5439), login, password, schema = database."""
     import dlt
@@ -235,22 +256,7 @@ def redshift_from_connection(conn: Any) -> Warehouse:
             f"Warehouse connection '{conn.conn_id}' (redshift) uses IAM authentication, which dlt does "
             "not support: set login and password."
         )
-    for value, what in (
-        (conn.host, "host: set host to the cluster endpoint"),
-        (conn.login, "user: set login"),
-        (conn.password, "password: set password"),
-        (conn.schema, "database: set schema to the database name"),
-    ):
-        if not value:
-            raise _missing(conn, kind, what)
-    credentials = RedshiftCredentials()
-    credentials.host = conn.host
-    credentials.port = int(conn.port or 5439)
-    credentials.username = conn.login
-    credentials.password = conn.password
-    credentials.database = conn.schema
-    if extra.get("connect_timeout"):
-        credentials.connect_timeout = int(extra["connect_timeout"])
+    credentials = _server_credentials(RedshiftCredentials(), conn, kind, 5439, "host to the cluster endpoint")
     _resolved(credentials, conn, kind)
     location = f"redshift://{credentials.host}:{credentials.port}/{credentials.database}"
     return Warehouse(partial(dlt.destinations.redshift, credentials=credentials), kind, location)
@@ -291,23 +297,8 @@ def mssql_from_connection(conn: Any) -> Warehouse:
 
     kind = "mssql"
     extra = _extra(conn)
-    for value, what in (
-        (conn.host, "host: set host"),
-        (conn.login, "user: set login"),
-        (conn.password, "password: set password"),
-        (conn.schema, "database: set schema to the database name"),
-    ):
-        if not value:
-            raise _missing(conn, kind, what)
-    credentials = MsSqlCredentials()
-    credentials.host = conn.host
-    credentials.port = int(conn.port or 1433)
-    credentials.username = conn.login
-    credentials.password = conn.password
-    credentials.database = conn.schema
+    credentials = _server_credentials(MsSqlCredentials(), conn, kind, 1433)
     credentials.driver = _mssql_driver(conn, extra)
-    if extra.get("connect_timeout"):
-        credentials.connect_timeout = int(extra["connect_timeout"])
     odbc = {key: str(value) for key, value in extra.items() if key.lower() in MSSQL_ODBC_EXTRAS}
     if odbc:
         credentials.query = odbc  # dlt appends these to the ODBC connection string

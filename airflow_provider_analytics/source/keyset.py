@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from requests import Request, Response
 
 from .paginators import NextLinkPaginator, PaginationError
-from .windows import DEFAULT_OFFSET_CAP, OffsetCapError, epoch_ms
+from .windows import DEFAULT_OFFSET_CAP, OffsetCapError, drop_delivered, epoch_ms
 
 StartProvider = Callable[[], Optional[int]]
 CursorSink = Callable[[int], None]
@@ -83,7 +83,7 @@ class KeysetPaginator(NextLinkPaginator):
         page = data if data is not None else []
         page_size = len(page)
         page_max, ids_at_max = self._page_max(page)
-        self._drop_boundary_repeats(page)
+        drop_delivered(page, self._boundary_ids, self.cursor_field, self._from_ms)
         if page_max is not None:
             if self._from_ms is not None and page_max < self._from_ms:
                 raise PaginationError(
@@ -137,21 +137,6 @@ class KeysetPaginator(NextLinkPaginator):
             elif ms == top:
                 ids.add(record.get("id"))
         return top, ids
-
-    def _drop_boundary_repeats(self, page: list[Any]) -> None:
-        """Remove, in place, records of the boundary millisecond already delivered."""
-        if not self._boundary_ids:
-            return
-        boundary, field = self._from_ms, self.cursor_field
-        page[:] = [
-            record
-            for record in page
-            if not (
-                isinstance(record, dict)
-                and record.get("id") in self._boundary_ids
-                and epoch_ms(record.get(field)) == boundary
-            )
-        ]
 
     @staticmethod
     def _has_more(response: Response, page_size: int) -> bool:

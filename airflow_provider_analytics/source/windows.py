@@ -41,6 +41,18 @@ def epoch_ms(value: Any) -> Optional[int]:
         return None
 
 
+def drop_delivered(page: list[Any], ids: set[Any], field: str, ms: Optional[int]) -> None:
+    """Remove from `page`, in place (before dlt yields it), records with an id in `ids` whose
+    `field` is at millisecond `ms`: the boundary records an earlier page already delivered."""
+    if not ids:
+        return
+    page[:] = [
+        record
+        for record in page
+        if not (isinstance(record, dict) and record.get("id") in ids and epoch_ms(record.get(field)) == ms)
+    ]
+
+
 def query_params(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
@@ -190,16 +202,7 @@ class WindowWalk(CapWalk):
 
     def _drop_boundary_repeats(self, page: list[Any]) -> None:
         """Remove, in place, records of the window's first millisecond that were already delivered."""
-        start = self._window_start
-        page[:] = [
-            record
-            for record in page
-            if not (
-                isinstance(record, dict)
-                and record.get("id") in self._boundary_ids
-                and epoch_ms(record.get(self.field)) == start
-            )
-        ]
+        drop_delivered(page, self._boundary_ids, self.field, self._window_start)
 
     def after_page(self, current_url: str, full_page_size: int, next_url: Optional[str]) -> Optional[str]:
         if not self.crosses_cap(current_url, full_page_size, next_url):
