@@ -41,6 +41,7 @@ class SyncSummary:
     seconds: float
     records_per_second: float
     load_ids: list[str]
+    table_rows: int = 0
     mode: str = "merge"
     deleted: int = 0
     cursor_field: str | None = None
@@ -142,7 +143,7 @@ def run_sync(
     started = time.monotonic()
     deleted = 0
     with ExitStack() as stack:
-        stack.enter_context(warehouse.write_lock())
+        stack.enter_context(warehouse.write_lock(logger=logger))
         workdir = pipelines_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="analytics-dlt-"))
         pipeline = dlt.pipeline(
             pipeline_name=name,
@@ -155,6 +156,7 @@ def run_sync(
             rows = _rows_loaded(pipeline, table)
             if tracks_deletions:
                 deleted = apply_deletions(pipeline, table, seen.ids, deletions)
+            table_rows = _table_rows(pipeline, table)
         except Exception as error:  # dlt wraps every step failure; report the root cause
             raise sync_error(error, resource, plan.base_url, session, f"{dataset_name}.{table}") from root_cause(error)
     if deleted:
@@ -172,6 +174,7 @@ def run_sync(
         seconds=round(seconds, 3),
         records_per_second=round(progress.records / seconds, 1) if seconds else 0.0,
         load_ids=list(load_info.loads_ids),
+        table_rows=table_rows,
         mode="replace" if full_refresh else ("incremental" if cursor else "merge"),
         deleted=deleted,
         cursor_field=options.cursor_field if cursor else None,
@@ -218,6 +221,18 @@ def _counting_session(session_class: type, policy: Any, progress: SyncProgress) 
             return response
 
     return CountingSession(policy)
+
+
+def _table_rows(pipeline: Any, table: str) -> int:
+    """Rows the table holds after this run (0 when nothing was ever loaded into it)."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    with pipeline.sql_client() as client:
+        try:
+            rows = client.execute_sql(f"SELECT COUNT(*) FROM {client.make_qualified_table_name(table)}")
+        except DatabaseUndefinedRelation:
+            return 0
+    return int(rows[0][0]) if rows else 0
 
 
 def _rows_loaded(pipeline: Any, table: str) -> int:

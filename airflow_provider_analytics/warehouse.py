@@ -35,7 +35,9 @@ class Warehouse:
         return self.factory(**options)
 
     @contextmanager
-    def write_lock(self, timeout: float = LOCK_TIMEOUT_SECONDS, poll: float = 0.2) -> Iterator[None]:
+    def write_lock(
+        self, timeout: float = LOCK_TIMEOUT_SECONDS, poll: float = 0.2, logger: Any = None
+    ) -> Iterator[None]:
         """Serialise writers of a DuckDB file across processes; other warehouses take writers in parallel."""
         if not self.is_single_writer:
             yield
@@ -45,11 +47,15 @@ class Warehouse:
         lock_path = f"{self.location}.lock"
         with open(lock_path, "a+") as handle:
             deadline = time.monotonic() + timeout
+            waited = False
             while True:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if logger is not None and not waited:
+                        logger.info("Waiting for another sync writing %s to finish (DuckDB takes one writer)", self.location)
+                    waited = True
                     if time.monotonic() >= deadline:
                         raise WarehouseConfigError(
                             f"Another sync has held the DuckDB file {self.location} for over {timeout:.0f} s."
@@ -59,6 +65,16 @@ class Warehouse:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def asset_uri(self, dataset: str, table: str) -> str:
+        """The Airflow Asset URI of a table: the warehouse's location, then dataset and table.
+
+        `duckdb:///abs/path/warehouse.duckdb/<dataset>/<table>`,
+        `postgres://host:5432/<database>/<dataset>/<table>` (the form Airflow's postgres provider
+        uses), `snowflake://<account>/<database>/<dataset>/<table>`, ...
+        """
+        base = f"duckdb://{Path(self.location).resolve()}" if self.kind == "duckdb" else self.location.rstrip("/")
+        return f"{base}/{dataset}/{table}"
 
     @property
     def is_single_writer(self) -> bool:

@@ -1,4 +1,10 @@
-"""Daily sync of the six analytics resources into the warehouse, one task per resource."""
+"""Daily sync of the six analytics resources into the warehouse, one task per resource.
+
+Alerts and incidents merge what changed since the last run; users, teams, services and
+integrations are read whole and mark rows gone upstream. The warehouse is the connection named by
+`ANALYTICS_WAREHOUSE_CONN_ID` (unset: the embedded DuckDB file). Tasks into one DuckDB file wait
+for each other on its lock; tasks into PostgreSQL run in parallel.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,7 @@ import pendulum
 from airflow.sdk import DAG
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
-
-RESOURCES = ("users", "teams", "services", "integrations", "incidents", "alerts")
+from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 
 with DAG(
     dag_id="analytics_daily_sync",
@@ -28,7 +33,7 @@ with DAG(
     },
     doc_md=__doc__,
 ) as dag:
-    for resource in RESOURCES:
+    for resource in RESOURCE_NAMES:
         AnalyticsSyncOperator(
             task_id=f"sync_{resource}",
             resource=resource,

@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import Asset, AssetAlias, BaseOperator
+
+#: Every sync reports its table's Asset through this alias: the table's URI depends on the
+#: warehouse connection, which is only read when the task runs.
+ASSET_ALIAS = "analytics_sync"
 
 
 class AnalyticsSyncOperator(BaseOperator):
@@ -44,6 +48,11 @@ class AnalyticsSyncOperator(BaseOperator):
     :param pipelines_dir: dlt working folder; None uses a temporary one (state lives in the warehouse).
     :param use_dlt_airflow_secrets: let dlt read its settings from the `dlt_secrets_toml` Airflow
         Variable (off by default: one Variable lookup per setting).
+
+    Each run emits an Asset event for its table (URI: the warehouse, dataset and table, see
+    `Warehouse.asset_uri`) through the asset alias `analytics_sync`, with the row counts in its
+    extra; downstream DAGs can be scheduled on that URI. With `.partial()`, pass
+    `outlets=[AssetAlias(ASSET_ALIAS)]` yourself: partial() does not apply this default.
     """
 
     template_fields: Sequence[str] = (
@@ -81,6 +90,7 @@ class AnalyticsSyncOperator(BaseOperator):
         use_dlt_airflow_secrets: bool = False,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("outlets", [AssetAlias(ASSET_ALIAS)])
         super().__init__(**kwargs)
         self.resource = resource
         self.analytics_conn_id = analytics_conn_id
@@ -130,19 +140,32 @@ class AnalyticsSyncOperator(BaseOperator):
             use_airflow_secrets=self.use_dlt_airflow_secrets,
             logger=self.log,
         )
+        result = summary.as_dict()
+        result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
+        self._emit_asset_event(context, result)
         self.log.info(
-            "%s -> %s.%s (%s): %d rows loaded, %d deleted upstream, %d pages, %.1f s (%.0f records/s)",
+            "%s -> %s.%s (%s): %d rows loaded, %d deleted upstream, table now %d rows; %d pages, %.1f s (%.0f records/s)",
             summary.resource,
             summary.dataset,
             summary.table,
             summary.mode,
             summary.rows,
             summary.deleted,
+            summary.table_rows,
             summary.pages,
             summary.seconds,
             summary.records_per_second,
         )
-        return summary.as_dict()
+        return result
+
+    def _emit_asset_event(self, context: Any, result: dict[str, Any]) -> None:
+        """Tell Airflow the table changed, with the counts, for DAGs scheduled on its Asset."""
+        events = context.get("outlet_events") if hasattr(context, "get") else None
+        if events is None:  # execute() called outside a task run
+            return
+        extra = {key: result[key] for key in ("resource", "dataset", "table", "warehouse", "rows", "table_rows",
+                                              "deleted", "mode", "records_fetched", "pages")}
+        events[AssetAlias(ASSET_ALIAS)].add(Asset(result["asset_uri"]), extra=extra)
 
 
 def as_bool(value: Any, name: str) -> bool:

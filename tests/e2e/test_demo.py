@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +28,10 @@ def test_demo_runs_the_daily_dag_and_every_table_matches_upstream(tmp_path):
     task_log = (home / "demo-last-command.log").read_text()
     assert "demo-api-key" not in task_log
     assert "alerts -> analytics.alerts (incremental): 1500 rows loaded" in task_log
+    with sqlite3.connect(home / "airflow.db") as con:
+        events = con.execute("select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id").fetchall()
+    warehouse = home / "analytics" / "warehouse.duckdb"
+    extras = {uri: json.loads(extra) for uri, extra in events}
+    assert set(extras) == {f"duckdb:{warehouse}/analytics/{name}" for name in
+                           ("users", "teams", "services", "integrations", "incidents", "alerts")}
+    assert extras[f"duckdb:{warehouse}/analytics/alerts"]["table_rows"] == 1500

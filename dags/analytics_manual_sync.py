@@ -1,0 +1,81 @@
+"""Sync chosen analytics resources on demand, from the trigger form.
+
+Pick the resources, whether to re-read everything (full refresh), where alerts and incidents
+start when nothing was synced before, and the warehouse connection (empty: the embedded DuckDB
+file). Airflow checks the form before the run starts; one mapped task per chosen resource,
+labelled with the resource's name.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, AssetAlias, Param, task
+
+from airflow_provider_analytics.operators.analytics import ASSET_ALIAS, AnalyticsSyncOperator
+from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+
+with DAG(
+    dag_id="analytics_manual_sync",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["analytics"],
+    render_template_as_native_obj=True,
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=15),
+        "execution_timeout": timedelta(hours=2),
+    },
+    params={
+        "resources": Param(
+            list(RESOURCE_NAMES),
+            type="array",
+            items={"type": "string", "enum": list(RESOURCE_NAMES)},
+            minItems=1,
+            uniqueItems=True,
+            title="Resources",
+            description="Which resources to sync: one task each.",
+        ),
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            title="Full refresh",
+            description="Re-read everything and replace the tables, instead of merging what changed.",
+        ),
+        "backfill_start": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Backfill start date",
+            description="Alerts and incidents: where the first sync (and a full refresh) starts. Empty: everything.",
+        ),
+        "warehouse_conn_id": Param(
+            None,
+            type=["null", "string"],
+            pattern="^[A-Za-z0-9_.-]+$",
+            title="Warehouse connection",
+            description="Airflow connection id of the target warehouse. Empty: the embedded DuckDB file.",
+        ),
+    },
+    doc_md=__doc__,
+) as dag:
+
+    @task
+    def chosen_resources(params: dict | None = None) -> list[str]:
+        """The resources ticked in the form (already validated by Airflow)."""
+        return list(params["resources"])
+
+    AnalyticsSyncOperator.partial(
+        task_id="sync",
+        analytics_conn_id="analytics_default",
+        warehouse_conn_id="{{ params.warehouse_conn_id }}",
+        dataset_name="analytics",
+        full_refresh="{{ params.full_refresh }}",
+        backfill_start="{{ params.backfill_start }}",
+        map_index_template="{{ task.resource }}",
+        outlets=[AssetAlias(ASSET_ALIAS)],  # .partial() does not apply the operator's defaults
+    ).expand(resource=chosen_resources())

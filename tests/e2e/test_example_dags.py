@@ -1,0 +1,88 @@
+"""The example DAGs under `airflow dags test` (SQLite metadata, fake API, embedded DuckDB)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from airflow_provider_analytics.demo import airflow_env
+from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
+from tests.helpers import REPO
+
+KEY = "demo-api-key"
+
+
+class Airflow:
+    """One throwaway Airflow home shared by the tests of this module."""
+
+    def __init__(self, home, api):
+        self.home, self.api = home, api
+        self.warehouse = home / "warehouse.duckdb"
+        self.env = airflow_env(home, REPO / "dags", api.base_url, self.warehouse)
+
+    def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def metadata(self, sql: str) -> list[tuple]:
+        with sqlite3.connect(self.home / "airflow.db") as con:
+            return con.execute(sql).fetchall()
+
+    def counts(self, dataset: str) -> dict[str, int]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            tables = {row[0] for row in con.execute(
+                f"select table_name from information_schema.tables where table_schema = '{dataset}'").fetchall()}
+            return {name: con.execute(f'select count(distinct id) from "{dataset}"."{name}"').fetchone()[0]
+                    for name in RESOURCE_NAMES if name in tables}
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow-home")
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 700, "incidents": 150}, seed=5) as api:
+        af = Airflow(home, api)
+        migrated = af.run("db", "migrate")
+        assert migrated.returncode == 0, migrated.stderr[-3000:]
+        yield af
+
+
+def test_the_manual_dag_syncs_the_chosen_resources_with_tasks_named_after_them(airflow):
+    conf = {"resources": ["teams", "alerts"], "full_refresh": True, "backfill_start": "2024-01-01"}
+    result = airflow.run("dags", "test", "analytics_manual_sync", "-c", json.dumps(conf))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert airflow.counts("analytics") == {"teams": 12, "alerts": 700}
+    mapped = airflow.metadata(
+        "select rendered_map_index, state from task_instance where dag_id = 'analytics_manual_sync' "
+        "and task_id = 'sync' order by map_index")
+    assert mapped == [("teams", "success"), ("alerts", "success")]
+    events = airflow.metadata(
+        "select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id "
+        "where e.source_dag_id = 'analytics_manual_sync'")
+    by_uri = {uri: json.loads(extra) for uri, extra in events}
+    base = f"duckdb:{airflow.warehouse}/analytics"
+    assert set(by_uri) == {f"{base}/teams", f"{base}/alerts"}
+    assert by_uri[f"{base}/alerts"]["table_rows"] == 700 and by_uri[f"{base}/alerts"]["mode"] == "replace"
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_the_manual_dag_refuses_bad_input_before_any_task_runs(airflow):
+    airflow.api.reset_log()
+    result = airflow.run("dags", "test", "analytics_manual_sync", "-c", json.dumps({"resources": ["tickets"]}))
+    assert result.returncode != 0
+    assert "Invalid input for param resources: 'tickets' is not one of" in result.stdout + result.stderr
+    assert airflow.api.request_log == []
+
+
+def test_the_seed_dag_runs_the_seed_config_as_written(airflow):
+    result = airflow.run("dags", "test", "analytics_seed_sync")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    upstream = {name: len(airflow.api.records(name)) for name in RESOURCE_NAMES}
+    assert airflow.counts("analytics_seed") == upstream
+    # the seed sends the key its own way (an `api_key` header), taken from the connection
+    assert KEY not in result.stdout + result.stderr
