@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
 from typing import Any
 
 from .deletions import SeenIds, apply_deletions, check_mode, deleted_at_hint
@@ -75,6 +77,11 @@ def _drop_airflow_secrets_provider() -> None:
     context.providers.providers = [p for p in providers if p.name != AIRFLOW_SECRETS_PROVIDER]
 
 
+def schema_name_for(table: str) -> str:
+    """One dlt schema per table: pipelines sharing a dataset must not restore each other's schema."""
+    return "analytics_" + re.sub(r"[^a-z0-9_]", "_", table.lower())
+
+
 def pipeline_name_for(dataset_name: str, table: str) -> str:
     """Stable per (dataset, table): dlt restores state by this name on a fresh worker."""
     return f"analytics__{dataset_name}__{table}"
@@ -127,7 +134,7 @@ def run_sync(
     session = _counting_session(RetryingSession, plan.retry_policy, progress)
     plan.rest_config["client"]["session"] = session
 
-    source = rest_api_source(plan.rest_config, name="analytics").with_resources(resource)
+    source = rest_api_source(plan.rest_config, name=schema_name_for(table)).with_resources(resource)
     dlt_resource = source.resources[resource]
     _apply_table_hints(dlt_resource, resource, table, full_refresh, snapshot and deletions == "mark", freeze_schema)
     dlt_resource.add_map(progress.on_record)
@@ -141,9 +148,7 @@ def run_sync(
     )
     logger.info("Syncing %s from %s into %s (%s.%s)", resource, plan.base_url, warehouse.location, dataset_name, table)
     started = time.monotonic()
-    deleted = 0
     with ExitStack() as stack:
-        stack.enter_context(warehouse.write_lock(logger=logger))
         workdir = pipelines_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="analytics-dlt-"))
         pipeline = dlt.pipeline(
             pipeline_name=name,
@@ -151,14 +156,18 @@ def run_sync(
             dataset_name=dataset_name,
             pipelines_dir=workdir,
         )
+
+        def after_load() -> tuple[int, int]:
+            gone = apply_deletions(pipeline, table, seen.ids, deletions) if tracks_deletions else 0
+            return gone, _table_rows(pipeline, table)
+
         try:
-            load_info = pipeline.run(source)
-            rows = _rows_loaded(pipeline, table)
-            if tracks_deletions:
-                deleted = apply_deletions(pipeline, table, seen.ids, deletions)
-            table_rows = _table_rows(pipeline, table)
+            normalize_info, load_info, (deleted, table_rows) = _run_pipeline(
+                pipeline, source, warehouse, dataset_name, after_load, logger
+            )
         except Exception as error:  # dlt wraps every step failure; report the root cause
             raise sync_error(error, resource, plan.base_url, session, f"{dataset_name}.{table}") from root_cause(error)
+    rows = int(normalize_info.row_counts.get(table, 0)) if normalize_info else 0
     if deleted:
         verb = "marked deleted" if deletions == "mark" else "removed"
         logger.info("%s: %d row(s) gone upstream %s in %s.%s", resource, deleted, verb, dataset_name, table)
@@ -207,6 +216,34 @@ def _apply_table_hints(
     dlt_resource.max_table_nesting = 0
 
 
+def _run_pipeline(
+    pipeline: Any, source: Any, warehouse: Any, dataset: str, after_load: Callable[[], Any], logger: Any
+) -> tuple[Any, Any, Any]:
+    """Extract and normalize outside any lock, so parallel syncs overlap; touch the warehouse under its lock.
+
+    DuckDB holds its file lock whenever dlt opens the file (state restore, load); PostgreSQL holds
+    its per-dataset lock only while missing schemas and tables are created.
+    """
+    exclusive = warehouse.is_single_writer
+    with warehouse.write_lock(dataset, logger) if exclusive else nullcontext():
+        pipeline.sync_destination()  # the stored cursor and schema, into an empty working dir
+    if pipeline.has_pending_data:  # an earlier run left a package in a kept pipelines_dir: finish it first
+        pipeline.normalize()
+        _load(pipeline, warehouse, dataset, lambda: None, logger)
+    pipeline.extract(source)
+    normalize_info = pipeline.normalize()
+    load_info, after = _load(pipeline, warehouse, dataset, after_load, logger)
+    return normalize_info, load_info, after
+
+
+def _load(pipeline: Any, warehouse: Any, dataset: str, after_load: Callable[[], Any], logger: Any) -> tuple[Any, Any]:
+    with warehouse.write_lock(dataset, logger):
+        pipeline.sync_schema()
+        if warehouse.is_single_writer:
+            return pipeline.load(), after_load()
+    return pipeline.load(), after_load()
+
+
 def _counting_session(session_class: type, policy: Any, progress: SyncProgress) -> Any:
     """A retrying session that reports each final response to `progress`.
 
@@ -233,13 +270,5 @@ def _table_rows(pipeline: Any, table: str) -> int:
         except DatabaseUndefinedRelation:
             return 0
     return int(rows[0][0]) if rows else 0
-
-
-def _rows_loaded(pipeline: Any, table: str) -> int:
-    trace = pipeline.last_trace
-    normalize_info = trace.last_normalize_info if trace else None
-    if not normalize_info:
-        return 0
-    return int(normalize_info.row_counts.get(table, 0))
 
 

@@ -6,16 +6,16 @@ Imported only inside a running task: it pulls in dlt and Airflow's connection lo
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .locks import file_lock, postgres_advisory_lock
+
 DUCKDB_PATH_ENV = "AIRFLOW__ANALYTICS__DUCKDB_PATH"
-LOCK_TIMEOUT_SECONDS = 4 * 3600.0
 
 
 class WarehouseConfigError(ValueError):
@@ -29,42 +29,21 @@ class Warehouse:
     factory: Callable[..., Any]
     kind: str
     location: str
+    lock: Callable[[str, Any], AbstractContextManager[None]] | None = None
 
     def destination(self, **options: Any) -> Any:
         """A dlt destination; `options` are destination settings such as staging_dataset_name_layout."""
         return self.factory(**options)
 
-    @contextmanager
-    def write_lock(
-        self, timeout: float = LOCK_TIMEOUT_SECONDS, poll: float = 0.2, logger: Any = None
-    ) -> Iterator[None]:
-        """Serialise writers of a DuckDB file across processes; other warehouses take writers in parallel."""
-        if not self.is_single_writer:
-            yield
-            return
-        import fcntl
+    def write_lock(self, dataset: str, logger: Any = None) -> AbstractContextManager[None]:
+        """Held while a sync changes `dataset`'s structure (DuckDB: while it touches the file at all).
 
-        lock_path = f"{self.location}.lock"
-        with open(lock_path, "a+") as handle:
-            deadline = time.monotonic() + timeout
-            waited = False
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if logger is not None and not waited:
-                        logger.info("Waiting for another sync writing %s to finish (DuckDB takes one writer)", self.location)
-                    waited = True
-                    if time.monotonic() >= deadline:
-                        raise WarehouseConfigError(
-                            f"Another sync has held the DuckDB file {self.location} for over {timeout:.0f} s."
-                        ) from None
-                    time.sleep(poll)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        DuckDB files take one writer at a time; PostgreSQL serialises only the creation of a
+        dataset's schema and tables; other warehouses need no lock here.
+        """
+        if self.lock is None:
+            return nullcontext()
+        return self.lock(dataset, logger)
 
     def asset_uri(self, dataset: str, table: str) -> str:
         """The Airflow Asset URI of a table: the warehouse's location, then dataset and table.
@@ -104,7 +83,10 @@ def duckdb_warehouse(path: str | os.PathLike[str]) -> Warehouse:
 
     file = Path(path).expanduser()
     file.parent.mkdir(parents=True, exist_ok=True)
-    return Warehouse(partial(dlt.destinations.duckdb, credentials=str(file)), "duckdb", str(file))
+    def lock(dataset: str, logger: Any) -> AbstractContextManager[None]:
+        return file_lock(f"{file}.lock", f"the DuckDB file {file}", logger=logger)
+
+    return Warehouse(partial(dlt.destinations.duckdb, credentials=str(file)), "duckdb", str(file), lock)
 
 
 def _duckdb_from_connection(conn: Any) -> Warehouse:
@@ -141,7 +123,12 @@ def _postgres_from_connection(conn: Any) -> Warehouse:
         credentials.connect_timeout = int(extra["connect_timeout"])
     credentials.resolve()  # complete as given: dlt must not go looking for a password elsewhere
     location = f"postgres://{credentials.host}:{credentials.port}/{database}"
-    return Warehouse(partial(dlt.destinations.postgres, credentials=credentials), "postgres", location)
+
+    def lock(dataset: str, logger: Any) -> AbstractContextManager[None]:
+        key = f"airflow-provider-analytics:{database}.{dataset}"
+        return postgres_advisory_lock(credentials, key, f"dataset {dataset} in {location}", logger=logger)
+
+    return Warehouse(partial(dlt.destinations.postgres, credentials=credentials), "postgres", location, lock)
 
 
 WAREHOUSE_MAPPINGS: dict[str, Callable[[Any], Warehouse]] = {
