@@ -232,6 +232,8 @@ def _run_pipeline(
         _load(pipeline, warehouse, dataset, lambda: None, logger)
     pipeline.extract(source)
     normalize_info = pipeline.normalize()
+    rows = sum(n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")) if normalize_info else 0
+    logger.info("Extracted; loading %d row(s) into %s (dataset %s)", rows, warehouse.location, dataset)
     load_info, after = _load(pipeline, warehouse, dataset, after_load, logger)
     return normalize_info, load_info, after
 
