@@ -18,6 +18,10 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "host": "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)",
         "password": "the API key of an API integration",
         "extra": '{"auth_header": "Authorization", "auth_scheme": "GenieKey"}',
+        "auth_header": "Authorization",
+        "auth_scheme": "GenieKey (empty: send the bare key)",
+        "timeout": "60",
+        "page_size": "100",
     },
 }
 

@@ -44,7 +44,8 @@ def test_airflow_providers_manager_discovers_the_provider_and_its_hook():
         "print('RESULT', 'airflow-provider-analytics' in m.providers);"
         "h = m.hooks['analytics']; print('RESULT', h.hook_class_name if h else None);"
         "print('RESULT', sorted(k for k in m.connection_form_widgets if k.startswith('extra__analytics__')));"
-        "print('RESULT', m.field_behaviours.get('analytics', {}).get('relabeling'))"
+        "print('RESULT', m.field_behaviours.get('analytics', {}).get('relabeling'));"
+        "import json; print('RESULT', json.dumps(m.field_behaviours.get('analytics', {}).get('placeholders')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
     lines = [line.removeprefix("RESULT ") for line in out.splitlines() if line.startswith("RESULT ")]
@@ -52,6 +53,10 @@ def test_airflow_providers_manager_discovers_the_provider_and_its_hook():
     assert lines[1] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
     assert "extra__analytics__auth_header" in lines[2] and "extra__analytics__page_size" in lines[2]
     assert "API base URL" in lines[3]
+    placeholders = json.loads(lines[4])  # the form shows them in the extra fields' inputs
+    assert placeholders["extra__analytics__auth_header"] == "Authorization"
+    assert placeholders["extra__analytics__page_size"] == "100"
+    assert placeholders["host"].startswith("https://api.opsgenie.com")
 
 
 def test_hook_reads_the_connection_lazily(monkeypatch):
