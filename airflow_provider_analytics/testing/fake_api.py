@@ -31,7 +31,8 @@ index lists are cached until the data changes.
 Tests can change the data (:meth:`FakeAnalyticsAPI.update`, ``add``,
 ``remove``), slow every request (``latency``) or inject replies through
 ``faults``: callables that get a :class:`FakeRequest` and return a
-:class:`FakeReply` to send instead, or ``None`` to pass.
+:class:`FakeReply` to send instead (any status, headers and body, after a
+delay, or a dropped connection), or ``None`` to pass.
 
 Command line (serves until SIGINT/SIGTERM, prints the base URL first)::
 
@@ -181,6 +182,10 @@ class FakeReply:
     status: int
     body: bytes | dict | list | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: seconds to wait before answering (a slow upstream; longer than the client's timeout: a read timeout)
+    delay: float = 0.0
+    #: close the connection instead of answering (the client sees the connection aborted)
+    drop: bool = False
 
 
 Fault = Callable[[FakeRequest], "FakeReply | None"]
@@ -800,6 +805,9 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(int(length))
         status, headers, body = self.server.api._respond(self.command, self.path, self.headers)
+        if status == _DROPPED[0]:  # a fault asked to drop the connection: no reply at all
+            self.close_connection = True
+            return
         head = [f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}\r\n"
                 f"Content-Type: {_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n"]
         for name, value in headers.items():
@@ -1097,7 +1105,9 @@ class FakeAnalyticsAPI:
         try:
             reply = self._fault(method, path, params, headers)
             if reply is not None:
-                result = _render(reply, t0)
+                if reply.delay > 0:
+                    time.sleep(reply.delay)
+                result = _DROPPED if reply.drop else _render(reply, t0)
             else:
                 result = self._route(method, path, params, headers, t0)
         except Exception as exc:  # surfaced to the client, like an upstream 500
@@ -1186,6 +1196,10 @@ def _make_fresh(resource: str, row: dict, ms: int) -> dict:
     elif resource == "incidents":
         row.update(status="open", impactStartDate=stamp)
     return row
+
+
+#: What `_respond` returns for a dropped connection (never a real status).
+_DROPPED: tuple[int, dict[str, str], bytes] = (0, {}, b"")
 
 
 def _render(reply: FakeReply, t0: float) -> tuple[int, dict[str, str], bytes]:
