@@ -22,7 +22,7 @@ def root_cause(error: BaseException) -> BaseException:
     seen = set()
     while id(error) not in seen:
         seen.add(id(error))
-        nxt = error.__cause__ or error.__context__
+        nxt = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
         if nxt is None:
             break
         error = nxt
@@ -33,6 +33,11 @@ def sync_error(error: Exception, resource: str, base_url: str, session: Any, tar
     """The error to raise for a failed run of `resource` into `target` (dataset.table)."""
     root = root_cause(error)
     from dlt.common.schema.exceptions import DataValidationError
+
+    from .source.page_check import MalformedPageError
+
+    if isinstance(root, MalformedPageError):  # already says resource, page and what is wrong
+        return SyncError(str(root))
 
     if isinstance(root, DataValidationError):
         what = f"a new field '{root.column_name}'" if root.column_name else "a new table"

@@ -18,6 +18,7 @@ from .progress import SyncProgress
 from .source.catalog import CATALOG
 from .source.config import PaginationGuards, plan_resource
 from .source.incremental import CursorState, IncrementalOptions
+from .source.page_check import PageCheck, page_check_for
 from .source.schema_hints import SCHEMA_RESOURCES, column_hints
 from .source.settings import ApiSettings
 
@@ -131,7 +132,7 @@ def run_sync(
     plan = plan_resource(resource, api, config, guards, cursor=cursor)
     table = table_name or resource
     progress = SyncProgress(resource, logger, progress_interval)
-    session = _counting_session(RetryingSession, plan.retry_policy, progress)
+    session = _counting_session(RetryingSession, plan.retry_policy, progress, page_check_for(plan.rest_config, resource))
     plan.rest_config["client"]["session"] = session
 
     source = rest_api_source(plan.rest_config, name=schema_name_for(table)).with_resources(resource)
@@ -246,9 +247,10 @@ def _load(pipeline: Any, warehouse: Any, dataset: str, after_load: Callable[[], 
     return pipeline.load(), after_load()
 
 
-def _counting_session(session_class: type, policy: Any, progress: SyncProgress) -> Any:
-    """A retrying session that reports each final response to `progress`.
+def _counting_session(session_class: type, policy: Any, progress: SyncProgress, check: PageCheck) -> Any:
+    """A retrying session that checks each final page and reports it to `progress`.
 
+    The page's JSON is decoded once and shared: the check, dlt and the paginator all read it.
     Session-level response hooks would not do: requests drops them when the request brings its
     own (dlt's raise-for-status hook).
     """
@@ -256,10 +258,25 @@ def _counting_session(session_class: type, policy: Any, progress: SyncProgress) 
     class CountingSession(session_class):  # type: ignore[misc, valid-type]
         def send(self, request: Any, **kwargs: Any) -> Any:
             response = super().send(request, **kwargs)
+            if 200 <= response.status_code < 300:
+                _decode_once(response)
+                check(response, progress.pages + 1)
             progress.on_response(response)
             return response
 
     return CountingSession(policy)
+
+
+def _decode_once(response: Any) -> None:
+    decode = response.json
+    decoded: list[Any] = []
+
+    def json(**kwargs: Any) -> Any:
+        if not decoded:
+            decoded.append(decode(**kwargs))
+        return decoded[0]
+
+    response.json = json
 
 
 def _table_rows(pipeline: Any, table: str) -> int:

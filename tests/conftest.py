@@ -129,6 +129,16 @@ class Target:
         return f"Target({self.kind})"
 
 
+@pytest.fixture
+def duckdb_target(duckdb_conn):
+    """Just the DuckDB warehouse, for tests about what happens before anything is written."""
+    from functools import partial
+
+    from tests.helpers import duckdb_rows
+
+    return Target("duckdb", "warehouse_duckdb", "analytics", partial(duckdb_rows, duckdb_conn))
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
 def target(request, monkeypatch, tmp_path):
     """Each warehouse in turn: a fresh DuckDB file, then a fresh dataset in the real PostgreSQL."""

@@ -13,6 +13,7 @@ from airflow.sdk import Asset, AssetAlias, BaseOperator
 #: Every sync reports its table's Asset through this alias: the table's URI depends on the
 #: warehouse connection, which is only read when the task runs.
 ASSET_ALIAS = "analytics_sync"
+ON_NOT_FOUND = ("fail", "skip")
 
 
 class AnalyticsSyncOperator(BaseOperator):
@@ -41,6 +42,8 @@ class AnalyticsSyncOperator(BaseOperator):
         are `mark`ed (`_deleted_at` set, the default), `remove`d, or `keep` as they are.
     :param freeze_schema: fail the task, loading nothing, when the API sends a field the table
         does not have (default: it becomes a new column).
+    :param on_not_found: what a 404 from the endpoint does (an account without incidents, say):
+        `fail` (default) or `skip` (the task ends as skipped, with the reason in the log).
     :param max_pages: fail when a run would fetch more pages than this (None: no limit).
     :param allow_foreign_hosts: follow next-page links to other hosts (off: credentials stay on
         the base URL's host).
@@ -83,6 +86,7 @@ class AnalyticsSyncOperator(BaseOperator):
         lookback_seconds: float = 300.0,
         deletions: str = "mark",
         freeze_schema: bool = False,
+        on_not_found: str = "fail",
         max_pages: int | None = None,
         allow_foreign_hosts: bool = False,
         progress_interval: float = 10.0,
@@ -90,6 +94,8 @@ class AnalyticsSyncOperator(BaseOperator):
         use_dlt_airflow_secrets: bool = False,
         **kwargs: Any,
     ) -> None:
+        if on_not_found not in ON_NOT_FOUND:
+            raise ValueError(f"on_not_found={on_not_found!r} is not supported; use one of {', '.join(ON_NOT_FOUND)}")
         kwargs.setdefault("outlets", [AssetAlias(ASSET_ALIAS)])
         super().__init__(**kwargs)
         self.resource = resource
@@ -104,6 +110,7 @@ class AnalyticsSyncOperator(BaseOperator):
         self.lookback_seconds = lookback_seconds
         self.deletions = deletions
         self.freeze_schema = freeze_schema
+        self.on_not_found = on_not_found
         self.max_pages = max_pages
         self.allow_foreign_hosts = allow_foreign_hosts
         self.progress_interval = progress_interval
@@ -112,14 +119,46 @@ class AnalyticsSyncOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_analytics.hooks.analytics import AnalyticsHook
-        from airflow_provider_analytics.source.config import PaginationGuards
-        from airflow_provider_analytics.source.incremental import IncrementalOptions
-        from airflow_provider_analytics.sync import run_sync
+        from airflow_provider_analytics.sync import SyncError
         from airflow_provider_analytics.warehouse import resolve_warehouse
 
         api = AnalyticsHook(analytics_conn_id=self.analytics_conn_id).api_settings
         warehouse = resolve_warehouse(self.warehouse_conn_id)
-        summary = run_sync(
+        try:
+            summary = self._run(api, warehouse)
+        except SyncError as error:
+            if self.on_not_found == "skip" and _http_status(error.__cause__) == 404:
+                from airflow.sdk.exceptions import AirflowSkipException
+
+                raise AirflowSkipException(
+                    f"{self.resource}: the API has no such endpoint for this account (HTTP 404); "
+                    "skipped, as on_not_found='skip' asks."
+                ) from None
+            raise
+        result = summary.as_dict()
+        result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
+        self._emit_asset_event(context, result)
+        self.log.info(
+            "%s -> %s.%s (%s): %d rows loaded, %d deleted upstream, table now %d rows; %d pages, %.1f s (%.0f records/s)",
+            summary.resource,
+            summary.dataset,
+            summary.table,
+            summary.mode,
+            summary.rows,
+            summary.deleted,
+            summary.table_rows,
+            summary.pages,
+            summary.seconds,
+            summary.records_per_second,
+        )
+        return result
+
+    def _run(self, api: Any, warehouse: Any) -> Any:
+        from airflow_provider_analytics.source.config import PaginationGuards
+        from airflow_provider_analytics.source.incremental import IncrementalOptions
+        from airflow_provider_analytics.sync import run_sync
+
+        return run_sync(
             self.resource,
             api,
             warehouse,
@@ -140,23 +179,6 @@ class AnalyticsSyncOperator(BaseOperator):
             use_airflow_secrets=self.use_dlt_airflow_secrets,
             logger=self.log,
         )
-        result = summary.as_dict()
-        result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
-        self._emit_asset_event(context, result)
-        self.log.info(
-            "%s -> %s.%s (%s): %d rows loaded, %d deleted upstream, table now %d rows; %d pages, %.1f s (%.0f records/s)",
-            summary.resource,
-            summary.dataset,
-            summary.table,
-            summary.mode,
-            summary.rows,
-            summary.deleted,
-            summary.table_rows,
-            summary.pages,
-            summary.seconds,
-            summary.records_per_second,
-        )
-        return result
 
     def _emit_asset_event(self, context: Any, result: dict[str, Any]) -> None:
         """Tell Airflow the table changed, with the counts, for DAGs scheduled on its Asset."""
@@ -166,6 +188,10 @@ class AnalyticsSyncOperator(BaseOperator):
         extra = {key: result[key] for key in ("resource", "dataset", "table", "warehouse", "rows", "table_rows",
                                               "deleted", "mode", "records_fetched", "pages")}
         events[AssetAlias(ASSET_ALIAS)].add(Asset(result["asset_uri"]), extra=extra)
+
+
+def _http_status(error: BaseException | None) -> int | None:
+    return getattr(getattr(error, "response", None), "status_code", None)
 
 
 def as_bool(value: Any, name: str) -> bool:

@@ -96,6 +96,8 @@ class KeysetPaginator(NextLinkPaginator):
         if not self._has_more(response, page_size):
             return None
         if page_max is None:
+            if page_size == 0:  # an empty page that still says there is more: take the API's own link
+                return super().next_token(response, data)
             raise PaginationError(
                 f"{self.resource}: page {self.pages} has no {self.cursor_field} values to continue from"
             )
