@@ -30,6 +30,7 @@ class KeysetPaginator(NextLinkPaginator):
     :param start: returns the first page's lower bound in epoch ms (None: from the beginning);
         called when a walk starts, so it can read state restored just before extraction.
     :param on_cursor: told the highest cursor value of every page (to persist progress).
+    :param end_ms: exclusive upper bound (`cursor<end_ms`), for walking one window of a range; None: open.
     :param offset_cap: the API's limit on offset + limit; only reached when more than that many
         records share one millisecond.
     """
@@ -41,9 +42,11 @@ class KeysetPaginator(NextLinkPaginator):
         start: StartProvider | int | None = None,
         on_cursor: CursorSink | None = None,
         offset_cap: int = DEFAULT_OFFSET_CAP,
+        end_ms: Optional[int] = None,
         **guards: Any,
     ) -> None:
         super().__init__(**guards)
+        self.end_ms = end_ms
         self.cursor_field = cursor_field
         self.resource = resource
         self._start = start
@@ -121,6 +124,8 @@ class KeysetPaginator(NextLinkPaginator):
         terms = [self._base_query] if self._base_query else []
         if self._from_ms is not None:
             terms.append(f"{self.cursor_field}>={self._from_ms}")
+        if self.end_ms is not None:
+            terms.append(f"{self.cursor_field}<{self.end_ms}")
         if terms:
             params["query"] = " AND ".join(terms)
         if self._offset:
