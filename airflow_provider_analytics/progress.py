@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -22,6 +23,7 @@ class SyncProgress:
         self.records = 0
         self.started = time.monotonic()
         self._last_report = self.started
+        self._lock = threading.Lock()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SyncProgress:
         return self
@@ -33,14 +35,19 @@ class SyncProgress:
     def on_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         """requests response hook: one successful response is one page."""
         if 200 <= response.status_code < 300:
-            self.pages += 1
-            self._maybe_report()
+            with self._lock:  # pages may arrive from several reader threads
+                self.pages += 1
+                self._maybe_report()
         return response
 
     def on_record(self, record: Any) -> Any:
         """dlt map step: counts records as they leave the API client."""
         self.records += 1
         return record
+
+    def on_records(self, count: int) -> None:
+        """Counts a page of records at once (the fast path counts pages, not items)."""
+        self.records += count
 
     def _maybe_report(self) -> None:
         now = time.monotonic()

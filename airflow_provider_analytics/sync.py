@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from collections.abc import Callable
 from typing import Any
 
+from .builtin_source import builtin_source
 from .deletions import SeenIds, apply_deletions, check_mode, deleted_at_hint
 from .errors import ApiKeyRefusedError, SchemaFrozenError, SyncError, root_cause, sync_error
 from .progress import SyncProgress
@@ -62,6 +63,9 @@ def prepare_dlt_environment(use_airflow_secrets: bool = False) -> None:
     Airflow Variable for every setting it resolves (slow, and noisy without a metadata DB).
     """
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # Arrow pages get dlt's row ids like record pages, so both kinds can land in one table.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
     if not use_airflow_secrets:
         os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
     if os.environ.get("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "").lower() in ("false", "0", "no"):
@@ -103,6 +107,7 @@ def run_sync(
     full_refresh: bool = False,
     deletions: str = "mark",
     freeze_schema: bool = False,
+    max_concurrent_requests: int = 4,
     progress_interval: float = 10.0,
     use_airflow_secrets: bool = False,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
@@ -111,7 +116,8 @@ def run_sync(
 
     Alerts and incidents (built-in) resume from the cursor stored in the warehouse; the other
     resources are read whole and rows gone upstream are handled per `deletions`. `full_refresh`
-    re-reads everything and replaces the table.
+    re-reads everything and replaces the table. Built-in alerts and incidents read up to
+    `max_concurrent_requests` pages at a time.
     """
     logger = logger or log
     check_mode(deletions)
@@ -132,16 +138,29 @@ def run_sync(
     plan = plan_resource(resource, api, config, guards, cursor=cursor)
     table = table_name or resource
     progress = SyncProgress(resource, logger, progress_interval)
-    session = _counting_session(RetryingSession, plan.retry_policy, progress, page_check_for(plan.rest_config, resource))
-    plan.rest_config["client"]["session"] = session
+    check = page_check_for(plan.rest_config, resource)
 
-    source = rest_api_source(plan.rest_config, name=schema_name_for(table)).with_resources(resource)
-    dlt_resource = source.resources[resource]
-    _apply_table_hints(dlt_resource, resource, table, full_refresh, snapshot and deletions == "mark", freeze_schema)
-    dlt_resource.add_map(progress.on_record)
+    def new_session() -> Any:
+        return _counting_session(RetryingSession, plan.retry_policy, progress, check)
+
+    session = new_session()  # the session errors are reported from (the last attempts)
     seen = SeenIds()
-    if tracks_deletions:
-        dlt_resource.add_map(seen)
+    if config is None:  # built-in: the fast path (Arrow pages, keyset windows read side by side)
+        source = builtin_source(
+            resource, plan, api, lambda: session if not spec.incremental else new_session(),
+            schema_name=schema_name_for(table), cursor=cursor, progress=progress,
+            seen=seen if tracks_deletions else None, guards=guards,
+            max_concurrent_requests=max_concurrent_requests, arrow=warehouse.takes_arrow,
+        )
+        dlt_resource = source.resources[resource]
+    else:
+        plan.rest_config["client"]["session"] = session
+        source = rest_api_source(plan.rest_config, name=schema_name_for(table)).with_resources(resource)
+        dlt_resource = source.resources[resource]
+        dlt_resource.add_map(progress.on_record)
+        if tracks_deletions:
+            dlt_resource.add_map(seen)
+    _apply_table_hints(dlt_resource, resource, table, full_refresh, snapshot and deletions == "mark", freeze_schema)
 
     name = pipeline_name or pipeline_name_for(dataset_name, table)
     destination = warehouse.destination(

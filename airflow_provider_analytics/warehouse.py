@@ -30,6 +30,9 @@ class Warehouse:
     kind: str
     location: str
     lock: Callable[[str, Any], AbstractContextManager[None]] | None = None
+    #: Arrow pages land value for value. Not on PostgreSQL: dlt loads Arrow there as CSV with
+    #: FORCE_NULL, which turns empty strings into NULL; records go through INSERTs instead.
+    takes_arrow: bool = True
 
     def destination(self, **options: Any) -> Any:
         """A dlt destination; `options` are destination settings such as staging_dataset_name_layout."""
@@ -128,7 +131,9 @@ def _postgres_from_connection(conn: Any) -> Warehouse:
         key = f"airflow-provider-analytics:{database}.{dataset}"
         return postgres_advisory_lock(credentials, key, f"dataset {dataset} in {location}", logger=logger)
 
-    return Warehouse(partial(dlt.destinations.postgres, credentials=credentials), "postgres", location, lock)
+    return Warehouse(
+        partial(dlt.destinations.postgres, credentials=credentials), "postgres", location, lock, takes_arrow=False
+    )
 
 
 WAREHOUSE_MAPPINGS: dict[str, Callable[[Any], Warehouse]] = {

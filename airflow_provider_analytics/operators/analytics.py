@@ -42,6 +42,9 @@ class AnalyticsSyncOperator(BaseOperator):
         are `mark`ed (`_deleted_at` set, the default), `remove`d, or `keep` as they are.
     :param freeze_schema: fail the task, loading nothing, when the API sends a field the table
         does not have (default: it becomes a new column).
+    :param max_concurrent_requests: alerts and incidents: how many pages may be requested at the
+        same time (keyset windows read side by side); 1 reads one page after another. Keep it
+        within the API's rate limit.
     :param on_not_found: what a 404 from the endpoint does (an account without incidents, say):
         `fail` (default) or `skip` (the task ends as skipped, with the reason in the log).
     :param max_pages: fail when a run would fetch more pages than this (None: no limit).
@@ -87,6 +90,7 @@ class AnalyticsSyncOperator(BaseOperator):
         deletions: str = "mark",
         freeze_schema: bool = False,
         on_not_found: str = "fail",
+        max_concurrent_requests: int = 4,
         max_pages: int | None = None,
         allow_foreign_hosts: bool = False,
         progress_interval: float = 10.0,
@@ -111,6 +115,11 @@ class AnalyticsSyncOperator(BaseOperator):
         self.deletions = deletions
         self.freeze_schema = freeze_schema
         self.on_not_found = on_not_found
+        if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int) or (
+            max_concurrent_requests < 1
+        ):
+            raise ValueError(f"max_concurrent_requests must be an integer >= 1, not {max_concurrent_requests!r}")
+        self.max_concurrent_requests = max_concurrent_requests
         self.max_pages = max_pages
         self.allow_foreign_hosts = allow_foreign_hosts
         self.progress_interval = progress_interval
@@ -173,6 +182,7 @@ class AnalyticsSyncOperator(BaseOperator):
             full_refresh=as_bool(self.full_refresh, "full_refresh"),
             deletions=self.deletions,
             freeze_schema=self.freeze_schema,
+            max_concurrent_requests=self.max_concurrent_requests,
             pipelines_dir=self.pipelines_dir,
             guards=PaginationGuards(max_pages=self.max_pages, allow_foreign_hosts=self.allow_foreign_hosts),
             progress_interval=self.progress_interval,

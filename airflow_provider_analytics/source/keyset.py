@@ -31,6 +31,7 @@ class KeysetPaginator(NextLinkPaginator):
         called when a walk starts, so it can read state restored just before extraction.
     :param on_cursor: told the highest cursor value of every page (to persist progress).
     :param end_ms: exclusive upper bound (`cursor<end_ms`), for walking one window of a range; None: open.
+    :param delivered: ids at the start millisecond that an earlier walk already delivered (dropped).
     :param offset_cap: the API's limit on offset + limit; only reached when more than that many
         records share one millisecond.
     """
@@ -43,10 +44,12 @@ class KeysetPaginator(NextLinkPaginator):
         on_cursor: CursorSink | None = None,
         offset_cap: int = DEFAULT_OFFSET_CAP,
         end_ms: Optional[int] = None,
+        delivered: Optional[set[Any]] = None,
         **guards: Any,
     ) -> None:
         super().__init__(**guards)
         self.end_ms = end_ms
+        self._delivered = set(delivered or ())
         self.cursor_field = cursor_field
         self.resource = resource
         self._start = start
@@ -78,6 +81,7 @@ class KeysetPaginator(NextLinkPaginator):
         self._params = params
         self.start_ms = self._start() if callable(self._start) else self._start
         self._from_ms = self.start_ms
+        self._boundary_ids = set(self._delivered)
         request.url = self._url()
         request.params = None
 
@@ -116,6 +120,11 @@ class KeysetPaginator(NextLinkPaginator):
                     f"{self._from_ms}; the API cannot page past them."
                 )
         return self._url()
+
+    @property
+    def resume_point(self) -> tuple[Optional[int], set[Any]]:
+        """Where the next page starts and the ids there already delivered, to hand the walk over."""
+        return self._from_ms, set(self._boundary_ids)
 
     # -- helpers ----------------------------------------------------------------
 

@@ -49,16 +49,27 @@ def assert_rerun(summary: dict, resource: str, expected: int) -> None:
 
 def test_paginated_resources_walk_every_page(analytics_conn, duckdb_conn):
     fake = analytics_conn
-    fake.reset_log()
-    summary = sync("alerts", warehouse_conn_id="warehouse_duckdb")
     records = len(fake.records("alerts"))
     expected_pages = -(-records // 100)
+    fake.reset_log()
+    summary = sync("alerts", warehouse_conn_id="warehouse_duckdb", max_concurrent_requests=1)
     alert_requests = [path for _, path, status in fake.request_log if path.startswith("/v2/alerts") and status == 200]
     assert summary["records_fetched"] == records == summary["rows"]
     assert summary["pages"] == len(alert_requests)
-    # keyset pages re-read the boundary millisecond's records: at most one page more than offset paging
+    # one page after another, keyset pages re-read the boundary millisecond: at most one page more
     assert expected_pages <= summary["pages"] <= expected_pages + 1
     assert all("sort=updatedAt" in path and "order=asc" in path for path in alert_requests)
+
+
+def test_alerts_read_in_windows_side_by_side_land_once_each(analytics_conn, duckdb_conn):
+    fake = analytics_conn
+    records = len(fake.records("alerts"))
+    fake.reset_log()
+    summary = sync("alerts", warehouse_conn_id="warehouse_duckdb", max_concurrent_requests=4)
+    bounded = [path for _, path, _ in fake.request_log if "updatedAt%3C" in path]  # windows with an upper bound
+    assert bounded, "the range was not split into windows"
+    assert summary["records_fetched"] == records == summary["rows"]
+    assert count_and_distinct(partial(duckdb_rows, duckdb_conn), "analytics", "alerts") == (records, records)
 
 
 @pytest.mark.postgres
