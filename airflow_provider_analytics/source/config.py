@@ -17,7 +17,7 @@ from .incremental import CursorState
 from .keyset import KeysetPaginator
 from .paginators import NextLinkPaginator, TemplateCursorPaginator
 from .retry import RetryPolicy
-from .settings import ApiSettings
+from .settings import ApiSettings, has_credentials
 from .templates import TemplateRenderError, check_template
 from .two_ended import TwoEndedPaginator, TwoEndedWalk
 from .windows import DEFAULT_OFFSET_CAP, WindowWalk
@@ -25,6 +25,13 @@ from .windows import DEFAULT_OFFSET_CAP, WindowWalk
 TOP_LEVEL_KEYS = frozenset({"client", "resource_defaults", "resources"})
 TEMPLATE_PAGINATOR_KEYS = frozenset({"type", "cursor_value", "stop_condition"})
 MERGE_DEFAULTS = {"primary_key": "id", "write_disposition": "merge"}
+#: api_key auth locations that put the key in the request URL, which servers, proxies and HTTP
+#: debug logs (urllib3) record: refused, so the key only ever travels in a header.
+URL_KEY_LOCATIONS = frozenset({"query", "param"})
+#: Auth-object attributes that hold a secret (dlt's APIKeyAuth, BearerTokenAuth, HttpBasicAuth, OAuth2).
+SECRET_AUTH_ATTRIBUTES = ("api_key", "token", "access_token", "password", "client_secret")
+#: Secrets shorter than this are not redacted from messages (as Airflow's masker, which skips them too).
+MIN_REDACTED_LENGTH = 5
 
 
 class ConfigError(ValueError):
@@ -101,7 +108,7 @@ def _plan_builtin(
         "client": {"base_url": api.base_url, "auth": api.dlt_auth()},
         "resources": [entry],
     }
-    _validate_with_dlt(rest_config, resource)
+    _validate_with_dlt(rest_config, resource, api)
     return ResourcePlan(resource, rest_config, policy, api.base_url)
 
 
@@ -123,6 +130,11 @@ def _plan_from_config(
     config = _copy_config(config)
     client = _client_section(config.get("client"), api)
     base_url = client["base_url"]
+    if has_credentials(base_url):
+        raise ConfigError(
+            f"Resource {resource!r}: config.client.base_url carries credentials (user:password@): remove them; "
+            "the key goes in client.auth or the connection's password field, and the base URL appears in task logs."
+        )
 
     defaults = config.get("resource_defaults") or {}
     if not isinstance(defaults, dict):
@@ -162,7 +174,8 @@ def _plan_from_config(
         client["paginator"] = _translate_paginator(client["paginator"], "client", base_url, guards)
 
     rest_config = {"client": client, "resource_defaults": defaults, "resources": resources}
-    _validate_with_dlt(rest_config, resource)
+    _refuse_keys_in_urls(rest_config, resource)
+    _validate_with_dlt(rest_config, resource, api)
     return ResourcePlan(resource, rest_config, policies.get(resource, default_policy), base_url)
 
 
@@ -296,12 +309,74 @@ def _default_page_size(
         params["limit"] = api.page_size
 
 
-def _validate_with_dlt(rest_config: dict[str, Any], resource: str) -> None:
-    """Run dlt's own schema check now, so a bad key fails before any request, naming the resource."""
+def _refuse_keys_in_urls(rest_config: dict[str, Any], resource: str) -> None:
+    """Every api_key auth (client, resource_defaults, each resource) must send the key in a header."""
+    sections = [("client", (rest_config.get("client") or {}).get("auth"))]
+    defaults_endpoint = (rest_config.get("resource_defaults") or {}).get("endpoint")
+    if isinstance(defaults_endpoint, dict):
+        sections.append(("resource_defaults", defaults_endpoint.get("auth")))
+    for entry in rest_config.get("resources") or []:
+        endpoint = entry.get("endpoint") if isinstance(entry, dict) else None
+        if isinstance(endpoint, dict):
+            sections.append((f"resource {entry.get('name')!r}", endpoint.get("auth")))
+    for where, auth in sections:
+        location = auth.get("location") if isinstance(auth, dict) else getattr(auth, "location", None)
+        if isinstance(location, str) and location.lower() in URL_KEY_LOCATIONS:
+            raise ConfigError(
+                f"Resource {resource!r}: {where}: auth.location {location!r} puts the API key in the request URL, "
+                "which servers, proxies and debug logs record: use location 'header'."
+            )
+
+
+def secret_values(value: Any) -> set[str]:
+    """Every secret a config holds: values of sensitive keys (api_key, token, password, ...) at any depth,
+    and the secret attributes of auth objects."""
+    from dlt.sources.helpers.rest_client.redaction import SENSITIVE_PARAMS
+    from requests.auth import AuthBase
+
+    sensitive = {name.lower() for name in SENSITIVE_PARAMS} | {"authorization"}
+    found: set[str] = set()
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                if isinstance(key, str) and key.lower() in sensitive and isinstance(sub, str):
+                    found.add(sub)
+                walk(sub)
+        elif isinstance(item, (list, tuple)):
+            for sub in item:
+                walk(sub)
+        elif isinstance(item, AuthBase):
+            values = (getattr(item, name, None) for name in SECRET_AUTH_ATTRIBUTES)
+            found.update(value for value in values if isinstance(value, str))
+
+    walk(value)
+    return found
+
+
+def _redacted(text: str, secrets: set[str]) -> str:
+    """`text` with every secret (of a maskable length) replaced by ***; longest first, so a secret
+    containing another is hidden whole."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= MIN_REDACTED_LENGTH:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _validate_with_dlt(rest_config: dict[str, Any], resource: str, api: ApiSettings) -> None:
+    """Run dlt's own schema check now, so a bad key fails before any request, naming the resource.
+
+    dlt's message quotes the offending section as written and masks only the client's and the
+    resources' `auth`: the config's secrets and the connection's key are redacted from it.
+    """
     from dlt.common.exceptions import DictValidationException
     from dlt.sources.rest_api import _validate_config
 
     try:
         _validate_config(copy.copy(rest_config))  # type: ignore[arg-type]
     except DictValidationException as error:
-        raise ConfigError(f"Invalid config for resource {resource!r}: {error}") from None
+        message = _redacted(str(error), secret_values(rest_config) | {api.api_key, api.auth_value})
+    else:
+        return
+    # Raised outside the except block: dlt's exception, which quotes the secrets, is not even kept as context.
+    raise ConfigError(f"Invalid config for resource {resource!r}: {message}")

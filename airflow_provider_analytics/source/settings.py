@@ -17,6 +17,15 @@ class ApiSettingsError(ValueError):
     """The API settings are unusable; the message says what to fix (and never holds the key)."""
 
 
+def has_credentials(url: Any) -> bool:
+    """Whether a URL carries user info (`https://user:secret@host`), which would be logged with it."""
+    try:
+        parsed = urlparse(url) if isinstance(url, str) else None
+    except ValueError:
+        return False
+    return bool(parsed and (parsed.username or parsed.password))
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     """Base URL, key and request settings of one API account."""
@@ -30,6 +39,11 @@ class ApiSettings:
 
     def __post_init__(self) -> None:
         parsed = urlparse(self.base_url or "")
+        if has_credentials(self.base_url):
+            raise ApiSettingsError(
+                "The API base URL carries credentials (user:password@): remove them and put the key in the "
+                "connection's password field; the base URL appears in task logs and error messages."
+            )
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ApiSettingsError(
                 f"The API base URL {self.base_url!r} is not an http(s) URL: use e.g. "

@@ -129,3 +129,57 @@ def test_dlt_paginators_pass_through_untouched():
     plan = plan_resource("alerts", API, config)
     alerts = next(r for r in plan.rest_config["resources"] if r["name"] == "alerts")
     assert alerts["endpoint"]["paginator"] == {"type": "json_link", "next_url_path": "paging.next"}
+
+
+def _auth_moved(config, where):
+    """The client's auth block (key inline) moved to `where`: resource_defaults or the alerts endpoint."""
+    auth = config["client"].pop("auth")
+    if where == "resource_defaults":
+        endpoint = config["resource_defaults"].setdefault("endpoint", {})
+    else:
+        endpoint = config["resources"][5]["endpoint"]
+    endpoint["auth"] = auth
+    return endpoint
+
+
+@pytest.mark.parametrize("where", ["client", "resource_defaults", "resource"])
+def test_a_refused_config_never_quotes_the_key_wherever_the_auth_block_sits(where):
+    config = seed()
+    endpoint = config["client"] if where == "client" else _auth_moved(config, where)
+    endpoint["bogus"] = 1  # dlt quotes the whole section in its message
+    with pytest.raises(ConfigError, match="bogus") as caught:
+        plan_resource("alerts", API, config)
+    assert KEY not in str(caught.value) and KEY[-8:] not in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None  # dlt's unredacted message is not kept
+
+
+def test_a_refused_config_never_quotes_the_connection_key_or_a_key_in_headers_or_params():
+    config = seed()
+    del config["client"]["auth"]["api_key"]  # the connection's key goes into the auth block
+    endpoint = config["resources"][5]["endpoint"]
+    endpoint.update(headers={"Authorization": f"GenieKey {KEY}"}, params={"apiKey": "params-secret-987"}, bogus=1)
+    with pytest.raises(ConfigError, match="bogus") as caught:
+        plan_resource("alerts", API, config)
+    assert KEY not in str(caught.value) and "params-secret-987" not in str(caught.value)
+
+
+@pytest.mark.parametrize("where", ["client", "resource_defaults", "resource"])
+@pytest.mark.parametrize("location", ["query", "param"])
+def test_an_api_key_sent_in_the_url_is_refused(where, location):
+    config = seed()
+    auth = config["client"]["auth"] if where == "client" else _auth_moved(config, where)["auth"]
+    auth["location"] = location
+    with pytest.raises(ConfigError, match=f"alerts.*'{location}' puts the API key in the request URL") as caught:
+        plan_resource("alerts", API, config)
+    assert KEY not in str(caught.value)
+
+
+def test_credentials_in_the_base_url_are_refused_without_showing_them():
+    config = seed()
+    config["client"]["base_url"] = f"https://analytics:{KEY}@api.example.com"
+    with pytest.raises(ConfigError, match="alerts.*carries credentials") as caught:
+        plan_resource("alerts", API, config)
+    assert KEY not in str(caught.value)
+    with pytest.raises(ValueError, match="carries credentials") as caught:
+        ApiSettings(base_url=f"ftp://user:{KEY}@api.example.com", api_key=KEY)
+    assert KEY not in str(caught.value)
