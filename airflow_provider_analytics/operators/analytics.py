@@ -9,11 +9,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import Asset, AssetAlias, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_analytics.errors import ApiKeyRefusedError
 
 #: Every sync reports its table's Asset through this alias: the table's URI depends on the
 #: warehouse connection, which is only read when the task runs.
 ASSET_ALIAS = "analytics_sync"
 ON_NOT_FOUND = ("fail", "skip")
+
+
+class ApiKeyRefusedFailure(AirflowFailException, ApiKeyRefusedError):
+    """The key was refused: the task fails at once, without the retries that cannot help."""
 
 
 class AnalyticsSyncOperator(BaseOperator):
@@ -132,9 +139,12 @@ class AnalyticsSyncOperator(BaseOperator):
         from airflow_provider_analytics.warehouse import resolve_warehouse
 
         api = AnalyticsHook(analytics_conn_id=self.analytics_conn_id).api_settings
+        self._mask_config_secrets()
         warehouse = resolve_warehouse(self.warehouse_conn_id)
         try:
             summary = self._run(api, warehouse)
+        except ApiKeyRefusedError as error:  # a retry would be refused again: fail without retrying
+            raise ApiKeyRefusedFailure(str(error)) from None
         except SyncError as error:
             if self.on_not_found == "skip" and _http_status(error.__cause__) == 404:
                 from airflow.sdk.exceptions import AirflowSkipException
@@ -161,6 +171,17 @@ class AnalyticsSyncOperator(BaseOperator):
             summary.records_per_second,
         )
         return result
+
+    def _mask_config_secrets(self) -> None:
+        """A key written into `config` gets the same masking as the connection's password."""
+        if not self.config:
+            return
+        from airflow.sdk.log import mask_secret
+
+        from airflow_provider_analytics.source.config import secret_values
+
+        for secret in secret_values(self.config):
+            mask_secret(secret)
 
     def _run(self, api: Any, warehouse: Any) -> Any:
         from airflow_provider_analytics.source.config import PaginationGuards

@@ -117,6 +117,9 @@ def test_wrong_key_fails_fast_with_a_clear_message_without_the_key(monkeypatch, 
     assert time.monotonic() - started < 10
     message = str(caught.value)
     assert "refused the API key" in message and "401" in message and "alerts" in message
+    from airflow.sdk.exceptions import AirflowFailException
+
+    assert isinstance(caught.value, AirflowFailException)  # Airflow fails the task without retrying
     assert wrong_key not in message and wrong_key not in repr(caught.value)
     assert [status for _, _, status in fake_api.request_log] == [401]
 
