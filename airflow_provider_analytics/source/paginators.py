@@ -264,7 +264,8 @@ class NextLinkPaginator(BasePaginator):
             raise ForeignHostError(
                 f"page {self.pages} links to {_origin_text(actual)}, not the API host "
                 f"{_origin_text(expected)}; refusing to send credentials there. "
-                "Set allow_foreign_hosts=True on the paginator to follow such links."
+                "Set allow_foreign_hosts=True (an operator argument) to follow such links; "
+                "the API key is then sent to that host."
             )
 
     def _choose_walk(self, url: str) -> None:
