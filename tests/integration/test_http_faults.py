@@ -277,7 +277,7 @@ PAGINATORS = [
 ]
 
 
-@pytest.mark.parametrize("shape", ["repeats-its-link", "links-back-to-page-1"])
+@pytest.mark.parametrize("shape", ["repeats-its-link", "links-back-to-page-1", "ignores-the-offset"])
 @pytest.mark.parametrize(("resource", "path", "config"), PAGINATORS)
 def test_a_pagination_loop_fails_within_a_few_pages_and_says_so(
     new_api, monkeypatch, duckdb_conn, resource, path, config, shape
@@ -285,20 +285,44 @@ def test_a_pagination_loop_fails_within_a_few_pages_and_says_so(
     api = start_api(new_api, monkeypatch)
     records = api.records(resource)
 
-    def looping_page_2(request: FakeRequest) -> FakeReply | None:
-        if request.path != path or request.query.get("offset") != "100":
+    def looping(request: FakeRequest) -> FakeReply | None:
+        if request.path != path:
+            return None
+        offset = int(request.query.get("offset", 0))
+        if shape == "ignores-the-offset":  # the first page every time, under links that move on
+            link = f"{api.base_url}{path}?{urlencode({**request.query, 'offset': offset + 100})}"
+            return FakeReply(200, {"data": records[:100], "paging": {"next": link}})
+        if offset != 100:
             return None
         target_offset = "100" if shape == "repeats-its-link" else "0"
         link = f"{api.base_url}{path}?{urlencode({**request.query, 'offset': target_offset})}"
         return FakeReply(200, {"data": records[100:200], "paging": {"next": link}})
 
-    api.faults.append(looping_page_2)
+    api.faults.append(looping)
     with pytest.raises(SyncError) as caught:
         run_task(resource, config=seed_config(api) if config else None)
     message = str(caught.value)
     assert message.startswith(f"{resource}: stopped paging because the API's pagination loops: ")
-    assert "already requested in this run" in message and "Nothing was loaded by this run." in message
-    assert len(statuses(api, path)) == (2 if shape == "repeats-its-link" else 3)
+    if shape == "ignores-the-offset":
+        assert "pages 1 to 3 hold the same 100 records in the same order" in message
+    else:
+        assert "already requested in this run" in message
+    assert "Nothing was loaded by this run." in message
+    assert len(statuses(api, path)) == {"repeats-its-link": 2, "links-back-to-page-1": 3, "ignores-the-offset": 3}[shape]
+
+
+def test_a_keyset_walk_whose_query_the_api_ignores_fails_within_three_pages(new_api, monkeypatch, duckdb_conn):
+    api = start_api(new_api, monkeypatch)
+    first_page = sorted(api.records("alerts"), key=lambda record: record["updatedAt"])[:100]
+    next_link = f"{api.base_url}/v2/alerts?limit=100&sort=updatedAt&offset=100&order=asc"
+    api.faults.append(lambda request: FakeReply(200, {"data": first_page, "paging": {"next": next_link}})
+                      if request.path == "/v2/alerts" else None)
+    with pytest.raises(SyncError) as caught:
+        run_task("alerts")
+    assert str(caught.value).startswith(
+        "alerts: stopped paging because the API's pagination loops: pages 1 to 3 hold the same 100 records"
+    )
+    assert statuses(api, "/v2/alerts") == [200, 200, 200]
 
 
 @pytest.mark.parametrize(("resource", "path", "config"), PAGINATORS)
