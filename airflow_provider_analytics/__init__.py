@@ -22,6 +22,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "auth_scheme": "GenieKey (empty: send the bare key)",
         "timeout": "60",
         "page_size": "100",
+        "max_retry_wait": "60",
     },
 }
 
@@ -45,6 +46,11 @@ CONN_FIELDS: dict[str, Any] = {
         "label": "Page size",
         "description": "Records per page (the API's maximum is 100).",
         "schema": {"type": ["integer", "null"], "default": 100, "minimum": 1, "maximum": 100},
+    },
+    "max_retry_wait": {
+        "label": "Longest retry wait (seconds)",
+        "description": "Caps each wait before a retry: the API's Retry-After / X-RateLimit-Period-In-Sec and backoff.",
+        "schema": {"type": ["number", "null"], "default": 60, "minimum": 0},
     },
 }
 

@@ -11,6 +11,7 @@ from airflow_provider_analytics import CONN_TYPE, UI_FIELD_BEHAVIOUR
 from airflow_provider_analytics.source.settings import (
     DEFAULT_AUTH_HEADER,
     DEFAULT_AUTH_SCHEME,
+    DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_PAGE_SIZE,
     DEFAULT_TIMEOUT,
     ApiSettings,
@@ -36,7 +37,9 @@ class AnalyticsHook(BaseHook):
     """Reads an `analytics` connection lazily: host = API base URL, password = API key.
 
     Extras: `auth_header` (default Authorization), `auth_scheme` (default GenieKey, empty for a
-    bare key), `timeout` (seconds), `page_size` (1-100).
+    bare key), `timeout` (seconds), `page_size` (1-100), `max_retry_wait` (seconds, default 60: the
+    longest single wait before a retry, capping `Retry-After` / `X-RateLimit-Period-In-Sec` hints
+    and backoff steps).
     """
 
     conn_name_attr = "analytics_conn_id"
@@ -70,6 +73,7 @@ class AnalyticsHook(BaseHook):
                 auth_scheme=_scheme(extras),
                 timeout=_number(extras, "timeout", DEFAULT_TIMEOUT, float),
                 page_size=_number(extras, "page_size", DEFAULT_PAGE_SIZE, int),
+                max_retry_wait=_number(extras, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, float),
             )
         except ApiSettingsError as error:
             raise AnalyticsConnectionError(f"Connection '{self.analytics_conn_id}': {error}") from None
@@ -93,7 +97,7 @@ class AnalyticsHook(BaseHook):
         from airflow_provider_analytics.source.retry import RetryingSession, RetryPolicy
 
         settings = self.api_settings
-        session = RetryingSession(RetryPolicy(timeout=settings.timeout))
+        session = RetryingSession(RetryPolicy(timeout=settings.timeout, max_wait=settings.max_retry_wait))
         session.headers.update(settings.headers())
         return session
 

@@ -73,7 +73,7 @@ def plan_resource(
     URL, auth, page size) comes from `api`, what it states wins.
     """
     guards = guards or PaginationGuards()
-    default_policy = retry_policy or RetryPolicy(timeout=api.timeout)
+    default_policy = retry_policy or RetryPolicy(timeout=api.timeout, max_wait=api.max_retry_wait)
     if config is None:
         return _plan_builtin(resource, api, guards, default_policy, cursor)
     return _plan_from_config(resource, api, config, guards, default_policy)

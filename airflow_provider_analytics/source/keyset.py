@@ -89,13 +89,13 @@ class KeysetPaginator(NextLinkPaginator):
         """Drop repeats of the boundary millisecond, then ask for the records after this page."""
         page = data if data is not None else []
         page_size = len(page)
-        page_max, ids_at_max = self._page_max(page)
+        page_min, page_max, ids_at_max = self._page_bounds(page)
         drop_delivered(page, self._boundary_ids, self.cursor_field, self._from_ms)
         if page_max is not None:
-            if self._from_ms is not None and page_max < self._from_ms:
+            if self._from_ms is not None and page_min < self._from_ms:
                 raise PaginationError(
                     f"{self.resource}: asked for {self.cursor_field}>={self._from_ms} and got a record at "
-                    f"{page_max}; the API does not search on {self.cursor_field} (try cursor_field='createdAt')"
+                    f"{page_min}; the API does not search on {self.cursor_field} (try cursor_field='createdAt')"
                 )
             self.max_seen_ms = page_max if self.max_seen_ms is None else max(self.max_seen_ms, page_max)
             if self._on_cursor is not None:
@@ -141,18 +141,21 @@ class KeysetPaginator(NextLinkPaginator):
             params["offset"] = self._offset
         return f"{self._endpoint}?{urlencode(params)}"
 
-    def _page_max(self, page: list[Any]) -> tuple[Optional[int], set[Any]]:
+    def _page_bounds(self, page: list[Any]) -> tuple[Optional[int], Optional[int], set[Any]]:
+        """Lowest and highest cursor value of the page, and the ids at the highest."""
+        low: Optional[int] = None
         top: Optional[int] = None
         ids: set[Any] = set()
         for record in page:
             ms = epoch_ms(record.get(self.cursor_field)) if isinstance(record, dict) else None
             if ms is None:
                 continue
+            low = ms if low is None else min(low, ms)
             if top is None or ms > top:
                 top, ids = ms, {record.get("id")}
             elif ms == top:
                 ids.add(record.get("id"))
-        return top, ids
+        return low, top, ids
 
     @staticmethod
     def _has_more(response: Response, page_size: int) -> bool:

@@ -98,8 +98,10 @@ class NextLinkPaginator(BasePaginator):
     A token is an absolute URL, a path joined to the base URL (keeping the
     base's path prefix), or a `?query` that replaces the current URL's query.
     Links to another scheme/host/port are refused unless
-    `allow_foreign_hosts`, a link seen twice raises PaginationLoopError and
-    a next page beyond `max_pages` raises MaxPagesExceededError.
+    `allow_foreign_hosts`; a link seen twice, or the same page (same record
+    ids in the same order) three times in a row with a next page still
+    announced, raises PaginationLoopError; a next page beyond `max_pages`
+    raises MaxPagesExceededError.
     """
 
     def __init__(
@@ -129,6 +131,8 @@ class NextLinkPaginator(BasePaginator):
         self._base: Optional[str] = self.base_url
         self._next_url: Optional[str] = None
         self._seen: set[str] = set()
+        self._previous_ids: Optional[tuple[Any, ...]] = None
+        self._repeats = 0
         self.pages = 0
         self._walk: Any = None
         self._walk_chosen = False
@@ -155,6 +159,7 @@ class NextLinkPaginator(BasePaginator):
         page = data if data is not None else []
         full_page_size = len(page)
         as_received = list(page) if walk is not None else data
+        self._count_repeats(page)
         # The walk drops (in place, before dlt yields the page) records already delivered.
         walk_done = bool(walk.filter(page)) if walk is not None else False
 
@@ -170,7 +175,25 @@ class NextLinkPaginator(BasePaginator):
         if next_url is None:
             self._stop()
             return
+        if self._repeats >= self.LOOPING_REPEATS:
+            raise PaginationLoopError(
+                f"pages {self.pages - self._repeats} to {self.pages} hold the same {full_page_size} records in "
+                "the same order; the API is ignoring where its next-page link points (offset or query) "
+                "and would send them forever"
+            )
         self._follow(next_url)
+
+    #: This many repeats in a row of one page mean a loop. Keyset paging and cap walks may re-read a
+    #: page once (a page all of one millisecond, a window starting where the last one ended), never twice.
+    LOOPING_REPEATS = 2
+
+    def _count_repeats(self, page: list[Any]) -> None:
+        """Count how often in a row a page came back with the same record ids in the same order."""
+        ids = tuple(record.get("id") for record in page if isinstance(record, dict))
+        if not ids or len(ids) != len(page) or None in ids:
+            ids = None
+        self._repeats = self._repeats + 1 if ids is not None and ids == self._previous_ids else 0
+        self._previous_ids = ids
 
     def _url_from_token(self, token: Any, current: str) -> Optional[str]:
         """The absolute URL a next-page token points to, or None when the token says stop."""
@@ -264,7 +287,8 @@ class NextLinkPaginator(BasePaginator):
             raise ForeignHostError(
                 f"page {self.pages} links to {_origin_text(actual)}, not the API host "
                 f"{_origin_text(expected)}; refusing to send credentials there. "
-                "Set allow_foreign_hosts=True on the paginator to follow such links."
+                "Set allow_foreign_hosts=True (an operator argument) to follow such links; "
+                "the API key is then sent to that host."
             )
 
     def _choose_walk(self, url: str) -> None:

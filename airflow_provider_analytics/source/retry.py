@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 _RETRYABLE_ERRORS = (requests.ConnectionError, Timeout, ChunkedEncodingError)
 _ERROR_HANDLER_KEYS = ("retry_on_status_codes", "max_retries", "backoff_factor", "max_wait")
+#: Headers a request keeps when redirected to another host; any other (an API key in `api_key`,
+#: `X-Api-Key`, ...) is dropped, as requests itself drops only `Authorization`.
+_CROSS_HOST_REDIRECT_HEADERS = frozenset(
+    {"accept", "accept-encoding", "accept-language", "user-agent", "connection", "cookie", "proxy-authorization"}
+)
 
 
 def _is_number(value: Any) -> bool:
@@ -174,6 +179,10 @@ class RetryingSession(requests.Session):
     error the last error is raised. `retries` counts retries made by this
     session and `last_attempts` the attempts of the latest request (also set
     as `analytics_attempts` on responses and raised errors).
+
+    A redirect to another host carries no credentials: every header but a few
+    harmless ones is dropped (requests alone drops only `Authorization`, and
+    the key may travel in any header).
     """
 
     __attrs__ = requests.Session.__attrs__ + ["policy", "sleep", "retries", "last_attempts"]
@@ -236,3 +245,21 @@ class RetryingSession(requests.Session):
                 wait,
             )
             self.sleep(wait)
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        """Drop credential-bearing headers when a redirect leaves the original host."""
+        original = response.request.url if response.request is not None else None
+        if original and self.should_strip_auth(original, prepared_request.url or ""):
+            dropped = sorted(
+                name for name in prepared_request.headers if name.lower() not in _CROSS_HOST_REDIRECT_HEADERS
+            )
+            for name in dropped:
+                del prepared_request.headers[name]
+            if dropped:
+                log.warning(
+                    "%s redirected to another host, %s; not sending the %s header(s) there",
+                    _safe_url(original),
+                    _safe_url(prepared_request.url),
+                    ", ".join(dropped),
+                )
+        super().rebuild_auth(prepared_request, response)

@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 DEFAULT_AUTH_HEADER = "Authorization"
 DEFAULT_AUTH_SCHEME = "GenieKey"
 DEFAULT_TIMEOUT = 60.0
+#: Longest single wait before a retry (a Retry-After / X-RateLimit-Period-In-Sec hint or a backoff step).
+DEFAULT_MAX_RETRY_WAIT = 60.0
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 100
 
@@ -36,6 +38,7 @@ class ApiSettings:
     auth_scheme: str = DEFAULT_AUTH_SCHEME
     timeout: float = DEFAULT_TIMEOUT
     page_size: int = DEFAULT_PAGE_SIZE
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
 
     def __post_init__(self) -> None:
         parsed = urlparse(self.base_url or "")
@@ -55,6 +58,11 @@ class ApiSettings:
             raise ApiSettingsError("The auth header name is empty: leave it unset for 'Authorization'.")
         if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
             raise ApiSettingsError(f"The request timeout must be a positive number of seconds, not {self.timeout!r}.")
+        if not (isinstance(self.max_retry_wait, (int, float)) and not isinstance(self.max_retry_wait, bool)
+                and 0 <= self.max_retry_wait < float("inf")):
+            raise ApiSettingsError(
+                f"The longest wait before a retry (max_retry_wait) must be a number of seconds >= 0, not {self.max_retry_wait!r}."
+            )
         if not (isinstance(self.page_size, int) and 1 <= self.page_size <= MAX_PAGE_SIZE):
             raise ApiSettingsError(f"The page size must be a whole number from 1 to {MAX_PAGE_SIZE}, not {self.page_size!r}.")
 

@@ -100,7 +100,7 @@ def test_services_beyond_twice_the_cap_fail_loudly_instead_of_stopping_short(tmp
             sync_into(tmp_path, api, "services", cap=500)
     assert isinstance(raised.value.__cause__, OffsetCapError)
     message = str(raised.value)
-    assert message.startswith("services: sync failed: OffsetCapError: services: the API lists at most 500 records")
+    assert message.startswith("services: stopped paging because the listing cannot be paged further: services: the API lists at most 500 records")
     assert "from both ends it yields about 1,000 records" in message and "Leave services out of this sync" in message
 
 

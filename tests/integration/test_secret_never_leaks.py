@@ -174,13 +174,19 @@ def closed_port_url() -> str:
 
 
 def working_files(pipelines_dir: Path) -> dict[str, bytes]:
-    """Every file under dlt's working folder as bytes, gzip-compressed load files decompressed."""
+    """Every file under dlt's working folder as bytes: gzip-compressed load files decompressed,
+    Parquet load files (the Arrow fast path, compressed column chunks) as their rows in JSON."""
     files = {}
     for path in sorted(pipelines_dir.rglob("*")):
         if path.is_file():
             data = path.read_bytes()
             if data[:2] == b"\x1f\x8b":
                 data = gzip.decompress(data)
+            elif data[:4] == b"PAR1":
+                import pyarrow.parquet as pq
+
+                rows = pq.read_table(path).to_pylist()
+                data += b"\n" + json.dumps(rows, default=str).encode()
             files[str(path.relative_to(pipelines_dir))] = data
     return files
 
@@ -366,13 +372,13 @@ FAILURES = {
         "teams", SyncError, "HTTP 500 after 3 attempt(s)", config=lambda url: _seed_with_retries(url, KEY, 2),
         fault=_fault("/v2/teams", SERVER_ERROR),
     ),
-    "connection refused": Failure("incidents", SyncError, "Connection refused", refused=True),
+    "connection refused": Failure("incidents", SyncError, "the connection was refused", refused=True),
     "connection refused, seed config with the key inline": Failure(
-        "teams", SyncError, "Connection refused", config=lambda url: _seed_with_retries(url, KEY, 1), refused=True
+        "teams", SyncError, "the connection was refused", config=lambda url: _seed_with_retries(url, KEY, 1), refused=True
     ),
-    "malformed JSON page": Failure("users", SyncError, "JSONDecodeError", fault=_fault("/v2/users", BROKEN_JSON)),
+    "malformed JSON page": Failure("users", SyncError, "is not valid JSON", fault=_fault("/v2/users", BROKEN_JSON)),
     "malformed JSON page, seed config with the key inline": Failure(
-        "services", SyncError, "JSONDecodeError", config=lambda url: seed_config(url, KEY),
+        "services", SyncError, "is not valid JSON", config=lambda url: seed_config(url, KEY),
         fault=_fault("/v1/services", BROKEN_JSON),
     ),
     "config error": Failure("users", ConfigError, "data_selectr", config=_seed_with_typo, before_dlt=True),

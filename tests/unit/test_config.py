@@ -73,6 +73,18 @@ def test_seed_paginator_becomes_template_cursor_paginator_and_error_handler_a_re
     assert plan.rest_config["resource_defaults"] == {"primary_key": "id", "write_disposition": "merge"}
 
 
+def test_the_connections_timeout_and_max_retry_wait_bound_every_policy():
+    api = ApiSettings(base_url="http://127.0.0.1:9", api_key=KEY, timeout=7.5, max_retry_wait=0.25)
+    builtin = plan_resource("users", api).retry_policy
+    assert (builtin.timeout, builtin.max_wait, builtin.max_retries) == (7.5, 0.25, 4)
+    config = seed()
+    config["resources"][0]["endpoint"]["error_handler"] = seed_error_handler()
+    seeded = plan_resource("users", api, config).retry_policy
+    assert (seeded.timeout, seeded.max_wait, seeded.max_retries, seeded.backoff_factor) == (7.5, 0.25, 3, 2.0)
+    config["resources"][0]["endpoint"]["error_handler"] = {**seed_error_handler(), "max_wait": 3}
+    assert plan_resource("users", api, config).retry_policy.max_wait == 3.0  # the handler's own cap wins
+
+
 def test_what_the_config_states_wins_and_what_it_omits_comes_from_the_connection():
     config = seed()
     config["resources"][5]["endpoint"]["params"] = {"limit": 10}

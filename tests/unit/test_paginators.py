@@ -221,6 +221,45 @@ def test_link_back_to_current_page_is_a_loop():
         page(paginator, {"data": [1], "paging": {"next": FIRST}})
 
 
+def link(offset: int) -> str:
+    return f"{BASE}/v2/alerts?offset={offset}"
+
+
+def test_the_same_page_three_times_in_a_row_is_a_loop_even_under_new_links():
+    # an API ignoring offset (or query) while its next links move on: without this, an endless walk
+    paginator = NextLinkPaginator(base_url=BASE)
+    same = [{"id": "a"}, {"id": "b"}]
+    page(paginator, {"data": same, "paging": {"next": link(2)}})
+    page(paginator, {"data": same, "paging": {"next": link(4)}}, url=link(2))  # one re-read is allowed
+    with pytest.raises(PaginationLoopError, match="pages 1 to 3 hold the same 2 records in the same order"):
+        page(paginator, {"data": same, "paging": {"next": link(6)}}, url=link(4))
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        [[{"id": "a"}, {"id": "b"}], [{"id": "a"}, {"id": "b"}], [{"id": "c"}], [{"id": "c"}]],  # re-read once, twice
+        [[{"id": "a"}, {"id": "b"}], [{"id": "b"}, {"id": "a"}], [{"id": "a"}, {"id": "b"}]],  # other order
+        [[{"n": 1}], [{"n": 1}], [{"n": 1}]],  # records without ids are not compared
+        [[], [], []],
+    ],
+)
+def test_pages_that_are_not_the_same_three_times_in_a_row_go_on(pages):
+    paginator = NextLinkPaginator(base_url=BASE)
+    for number, data in enumerate(pages):
+        page(paginator, {"data": data, "paging": {"next": link(2 * number + 2)}}, url=link(2 * number))
+    assert paginator.has_next_page
+
+
+def test_the_same_page_as_the_last_one_just_ends_the_walk():
+    paginator = NextLinkPaginator(base_url=BASE)
+    same = [{"id": "a"}]
+    page(paginator, {"data": same, "paging": {"next": link(2)}})
+    page(paginator, {"data": same, "paging": {"next": link(4)}}, url=link(2))
+    page(paginator, {"data": same}, url=link(4))
+    assert not paginator.has_next_page and paginator.pages == 3
+
+
 def test_max_pages():
     paginator = seed_paginator(max_pages=2)
     page(paginator, {"data": [1], "paging": {"next": f"{BASE}/v2/alerts?offset=2"}})

@@ -21,7 +21,7 @@ def test_provider_info_names_the_distribution_and_registers_the_connection_type(
     (conn_type,) = info["connection-types"]
     assert conn_type["connection-type"] == "analytics"
     assert conn_type["hook-class-name"] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
-    assert set(conn_type["conn-fields"]) == {"auth_header", "auth_scheme", "timeout", "page_size"}
+    assert set(conn_type["conn-fields"]) == {"auth_header", "auth_scheme", "timeout", "page_size", "max_retry_wait"}
     behaviour = conn_type["ui-field-behaviour"]
     assert behaviour["relabeling"] == {"host": "API base URL", "password": "API key"}
     assert set(behaviour["hidden-fields"]) == {"schema", "login", "port"}
@@ -64,12 +64,13 @@ def test_hook_reads_the_connection_lazily(monkeypatch):
     hook = AnalyticsHook()  # no connection yet: constructing must not look it up
     monkeypatch.setenv(
         "AIRFLOW_CONN_ANALYTICS_DEFAULT",
-        analytics_conn_json("https://api.eu.opsgenie.com/", auth_scheme="", page_size=25, timeout="12.5"),
+        analytics_conn_json("https://api.eu.opsgenie.com/", auth_scheme="", page_size=25, timeout="12.5",
+                            max_retry_wait="2.5"),
     )
     settings = hook.api_settings
     assert settings.base_url == "https://api.eu.opsgenie.com"
     assert settings.auth_value == API_KEY  # empty scheme: bare key
-    assert settings.page_size == 25 and settings.timeout == 12.5
+    assert settings.page_size == 25 and settings.timeout == 12.5 and settings.max_retry_wait == 2.5
     assert API_KEY not in repr(settings)
 
 
@@ -90,6 +91,8 @@ def test_hook_accepts_prefixed_form_extras(monkeypatch):
         ({"conn_type": "analytics", "host": "ftp://api.opsgenie.com", "password": "k"}, "not an http"),
         ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"page_size": 500}}, "page size"),
         ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"timeout": "soon"}}, "timeout"),
+        ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"max_retry_wait": -1}}, "wait"),
+        ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"max_retry_wait": "inf"}}, "wait"),
     ],
 )
 def test_bad_connections_say_what_to_fix(monkeypatch, conn, message):
@@ -136,6 +139,7 @@ def test_test_connection_explains_a_timeout(monkeypatch):
 
 def test_hook_session_sends_the_auth_header_and_retries_per_policy(analytics_conn):
     session = AnalyticsHook().get_session()
+    assert (session.policy.timeout, session.policy.max_wait) == (60.0, 60.0)  # the connection's defaults
     response = session.get(f"{analytics_conn.base_url}/v2/teams")
     assert response.status_code == 200 and len(response.json()["data"]) == len(analytics_conn.records("teams"))
     assert session.policy.max_retries >= 1

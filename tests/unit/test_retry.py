@@ -67,6 +67,16 @@ class ScriptedServer:
 
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
+    yield from _serve()
+
+
+@pytest.fixture
+def other_server() -> Iterator[ScriptedServer]:
+    """A second server: another host as far as redirects are concerned (another port)."""
+    yield from _serve()
+
+
+def _serve() -> Iterator[ScriptedServer]:
     scripted = ScriptedServer()
     thread = threading.Thread(target=scripted.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
@@ -317,6 +327,29 @@ def test_retry_log_has_no_query_or_headers(server, caplog):
     assert "HTTP 429" in message and "attempt 1/5" in message and "2.0 s" in message
     assert server.url + "/v2/alerts" in message
     assert "s3cr3t" not in message and "t0ken" not in message and "?" not in message
+
+
+@pytest.mark.parametrize("header", ["Authorization", "api_key", "X-Api-Key"])
+def test_a_redirect_to_another_host_drops_every_credential_header(server, other_server, caplog, header):
+    server.reply((302, {"Location": other_server.url + "/v2/users"}, {}))
+    other_server.reply(OK)
+    session, _ = make_session()
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.retry"):
+        response = session.get(server.url + "/v2/users", headers={header: "GenieKey s3cr3t-key"})
+    assert response.status_code == 200
+    assert server.headers[0][header] == "GenieKey s3cr3t-key"
+    assert "s3cr3t-key" not in json.dumps(other_server.headers)
+    assert {"User-Agent", "Accept", "Accept-Encoding"} <= set(other_server.headers[0])
+    [record] = caplog.records
+    assert f"redirected to another host, {other_server.url}/v2/users" in record.getMessage()
+    assert header in record.getMessage() and "s3cr3t-key" not in record.getMessage()
+
+
+def test_a_redirect_on_the_same_host_keeps_the_credentials(server):
+    server.reply((302, {"Location": "/v2/moved"}, {}), OK)
+    session, _ = make_session()
+    assert session.get(server.url + "/v2/users", headers={"api_key": "s3cr3t-key"}).status_code == 200
+    assert [headers["api_key"] for headers in server.headers] == ["s3cr3t-key", "s3cr3t-key"]
 
 
 def test_session_survives_deepcopy():
