@@ -32,12 +32,8 @@ def builtin_source(
     guards: Any = None,
     max_concurrent_requests: int = 4,
     batch_rows: int = BATCH_ROWS,
-    arrow: bool = True,
 ) -> Any:
-    """A dlt source with one resource, `resource`, read by `BuiltinReader` from `plan`'s endpoint.
-
-    `arrow=False` hands dlt the pages as records (for warehouses that do not load Arrow exactly).
-    """
+    """A dlt source with one resource, `resource`, read by `BuiltinReader` from `plan`'s endpoint."""
     import dlt
     from dlt.sources.helpers.rest_client import RESTClient
     from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
@@ -73,7 +69,7 @@ def builtin_source(
                     "or narrow the sync"
                 )
             _account(page, progress, seen, cursor)
-            table = builder.build(page) if arrow else None
+            table = builder.build(page)
             if table is None:  # does not fit the schema: dlt takes it as records and evolves (or refuses)
                 if batch:
                     yield pa.concat_tables(batch)

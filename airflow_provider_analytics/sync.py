@@ -70,6 +70,21 @@ def prepare_dlt_environment(use_airflow_secrets: bool = False) -> None:
         os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
     if os.environ.get("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "").lower() in ("false", "0", "no"):
         _drop_airflow_secrets_provider()
+    _quiet_json_text_warning()
+
+
+class _JsonTextHintFilter(logging.Filter):
+    """dlt warns, once per Arrow table, that `json` columns arrive as text. JSON text is how dlt itself
+    loads JSON from Arrow, so in a task log the warning is noise on every page batch."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema, several column hints were different" not in record.getMessage()
+
+
+def _quiet_json_text_warning() -> None:
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _JsonTextHintFilter) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_JsonTextHintFilter())
 
 
 def _drop_airflow_secrets_provider() -> None:
@@ -150,7 +165,7 @@ def run_sync(
             resource, plan, api, lambda: session if not spec.incremental else new_session(),
             schema_name=schema_name_for(table), cursor=cursor, progress=progress,
             seen=seen if tracks_deletions else None, guards=guards,
-            max_concurrent_requests=max_concurrent_requests, arrow=warehouse.takes_arrow,
+            max_concurrent_requests=max_concurrent_requests,
         )
         dlt_resource = source.resources[resource]
     else:
@@ -250,7 +265,7 @@ def _run_pipeline(
     if pipeline.has_pending_data:  # an earlier run left a package in a kept pipelines_dir: finish it first
         pipeline.normalize()
         _load(pipeline, warehouse, dataset, lambda: None, logger)
-    pipeline.extract(source)
+    pipeline.extract(source, loader_file_format=warehouse.arrow_file_format)
     normalize_info = pipeline.normalize()
     rows = sum(n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")) if normalize_info else 0
     logger.info("Extracted; loading %d row(s) into %s (dataset %s)", rows, warehouse.location, dataset)

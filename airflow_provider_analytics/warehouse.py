@@ -30,9 +30,9 @@ class Warehouse:
     kind: str
     location: str
     lock: Callable[[str, Any], AbstractContextManager[None]] | None = None
-    #: Arrow pages land value for value. Not on PostgreSQL: dlt loads Arrow there as CSV with
-    #: FORCE_NULL, which turns empty strings into NULL; records go through INSERTs instead.
-    takes_arrow: bool = True
+    #: The load file format for Arrow pages (None: the destination's own). PostgreSQL takes them as
+    #: INSERTs: its default, CSV loaded with FORCE_NULL, would turn empty strings into NULL.
+    arrow_file_format: str | None = None
 
     def destination(self, **options: Any) -> Any:
         """A dlt destination; `options` are destination settings such as staging_dataset_name_layout."""
@@ -132,7 +132,8 @@ def _postgres_from_connection(conn: Any) -> Warehouse:
         return postgres_advisory_lock(credentials, key, f"dataset {dataset} in {location}", logger=logger)
 
     return Warehouse(
-        partial(dlt.destinations.postgres, credentials=credentials), "postgres", location, lock, takes_arrow=False
+        partial(dlt.destinations.postgres, credentials=credentials), "postgres", location, lock,
+        arrow_file_format="insert_values",
     )
 
 

@@ -32,6 +32,7 @@ class ArrowPageBuilder:
     def __init__(self, hints: dict[str, dict[str, Any]]) -> None:
         self.fields = list(hints)
         self.kinds = {field: hint["data_type"] for field, hint in hints.items()}
+        self.required = {field for field, hint in hints.items() if hint.get("nullable") is False}
         self._known = frozenset(self.fields)
         self.pages_as_records = 0
 
@@ -45,7 +46,13 @@ class ArrowPageBuilder:
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, orjson.JSONEncodeError):
             self.pages_as_records += 1
             return None
-        return pa.Table.from_arrays(columns, names=self.fields)
+        if any(columns[i].null_count for i, field in enumerate(self.fields) if field in self.required):
+            self.pages_as_records += 1
+            return None
+        schema = pa.schema(
+            [pa.field(field, column.type, nullable=field not in self.required) for field, column in zip(self.fields, columns)]
+        )
+        return pa.Table.from_arrays(columns, schema=schema)
 
     def _column(self, field: str, values: list[Any]) -> pa.Array:
         kind = self.kinds[field]
