@@ -35,7 +35,6 @@ def builtin_source(
 ) -> Any:
     """A dlt source with one resource, `resource`, read by `BuiltinReader` from `plan`'s endpoint."""
     import dlt
-    from dlt.sources.helpers.rest_client import RESTClient
     from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
     endpoint = plan.rest_config["resources"][0]["endpoint"]
@@ -44,7 +43,9 @@ def builtin_source(
     reader = BuiltinReader(
         resource,
         endpoint.get("params") or {},
-        new_client=lambda: RESTClient(base_url=api.base_url, auth=api.dlt_auth(), session=new_session()),
+        base_url=api.base_url,
+        new_session=new_session,
+        auth=api.dlt_auth(),
         paginator=SinglePagePaginator() if paginator in (None, "single_page") else paginator,
         cursor_field=cursor.options.cursor_field if cursor else None,
         start=cursor.start if cursor else None,

@@ -31,39 +31,53 @@ class ArrowPageBuilder:
 
     def __init__(self, hints: dict[str, dict[str, Any]]) -> None:
         self.fields = list(hints)
-        self.kinds = {field: hint["data_type"] for field, hint in hints.items()}
-        self.required = {field for field, hint in hints.items() if hint.get("nullable") is False}
+        kinds = {field: hint["data_type"] for field, hint in hints.items()}
+        self.required = [field for field, hint in hints.items() if hint.get("nullable") is False]
+        self._json = [field for field, kind in kinds.items() if kind == "json"]
+        self._timestamps = [field for field, kind in kinds.items() if kind == "timestamp"]
+        self._integers = [field for field, kind in kinds.items() if kind == "bigint"]
         self._known = frozenset(self.fields)
+        # Timestamps are read as text first and parsed by Arrow (every trimmed-fraction form).
+        self._read_schema = pa.schema(
+            [pa.field(field, pa.string() if kind == "timestamp" else _ARROW_TYPES[kind], nullable=field not in self.required)
+             for field, kind in kinds.items()]
+        )
         self.pages_as_records = 0
 
     def build(self, records: list[dict[str, Any]]) -> Optional[pa.Table]:
         """The page as a table, or None when it does not fit the schema (then load it as records)."""
-        if not records or any(not self._known.issuperset(record) for record in records):
-            self.pages_as_records += bool(records)
+        if not records:
             return None
-        try:
-            columns = [self._column(field, [record.get(field) for record in records]) for field in self.fields]
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, orjson.JSONEncodeError):
+        if not self._fits(records):
             self.pages_as_records += 1
             return None
-        if any(columns[i].null_count for i, field in enumerate(self.fields) if field in self.required):
+        dumps = orjson.dumps
+        json_fields = self._json
+        rows = [
+            {**record, **{field: dumps(record[field]).decode() for field in json_fields if record.get(field) is not None}}
+            for record in records
+        ]
+        try:  # Arrow refuses text in a number column, a number in a text column, and so on
+            table = pa.Table.from_pylist(rows, schema=self._read_schema)
+            for field in self._timestamps:
+                index = table.schema.get_field_index(field)
+                table = table.set_column(index, pa.field(field, TIMESTAMP), table.column(index).cast(TIMESTAMP))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, orjson.JSONEncodeError):
             self.pages_as_records += 1
             return None
-        schema = pa.schema(
-            [pa.field(field, column.type, nullable=field not in self.required) for field, column in zip(self.fields, columns)]
-        )
-        return pa.Table.from_arrays(columns, schema=schema)
+        return table
 
-    def _column(self, field: str, values: list[Any]) -> pa.Array:
-        kind = self.kinds[field]
-        if kind == "timestamp":
-            if any(value is not None and not isinstance(value, str) for value in values):
-                raise TypeError(field)
-            return pa.array(values, pa.string()).cast(TIMESTAMP)
-        if kind == "json":
-            return pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string())
-        if kind == "text" and any(value is not None and not isinstance(value, str) for value in values):
-            raise TypeError(field)  # pyarrow would not turn a number into text; dlt keeps it as a variant
-        if kind == "bigint" and any(isinstance(value, (bool, float)) for value in values):
-            raise TypeError(field)
-        return pa.array(values, _ARROW_TYPES[kind])
+    def _fits(self, records: list[dict[str, Any]]) -> bool:
+        """What Arrow would accept but change: unknown fields (dropped), fractions in integers
+        (truncated), booleans in integers, missing required values."""
+        known = self._known
+        for record in records:
+            if not known.issuperset(record):
+                return False
+            for field in self._integers:
+                if type(record.get(field)) in (float, bool):
+                    return False
+            for field in self.required:
+                if record.get(field) is None:
+                    return False
+        return True

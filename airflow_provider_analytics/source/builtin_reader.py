@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from requests import Request
+
 from .catalog import CATALOG
 from .concurrent_pages import concurrent_pages
 from .keyset import KeysetPaginator
@@ -53,10 +55,28 @@ def plan_windows(first_min: int, resume: int, last: int, max_workers: int, deliv
     return windows
 
 
+def walk(session: Any, url: str, params: dict[str, Any], paginator: Any, auth: Any = None) -> Iterator[list[dict[str, Any]]]:
+    """Pages of a listing, as dlt's REST client reads them, without its per-page JSONPath work.
+
+    The session checks each page (valid JSON, a `data` list of records with ids) and retries.
+    """
+    request = Request("GET", url, params=dict(params), auth=auth)
+    paginator.init_request(request)
+    while True:
+        response = session.send(session.prepare_request(request))
+        response.raise_for_status()
+        data = response.json()["data"]
+        paginator.update_state(response, data)
+        paginator.update_request(request)
+        yield data
+        if not paginator.has_next_page:
+            return
+
+
 class BuiltinReader:
     """Pages of one built-in resource.
 
-    :param new_client: a dlt RESTClient with a session of its own (one per thread).
+    :param new_session: a checked, retrying session (one per thread).
     :param paginator: the snapshot resources' paginator (from the plan); alerts and incidents
         build keyset paginators per window instead.
     :param start: where alerts and incidents start (the stored cursor minus the lookback), read lazily.
@@ -66,7 +86,9 @@ class BuiltinReader:
         self,
         resource: str,
         params: dict[str, Any],
-        new_client: Callable[[], Any],
+        base_url: str,
+        new_session: Callable[[], Any],
+        auth: Any = None,
         paginator: Any = None,
         cursor_field: Optional[str] = None,
         start: Callable[[], Optional[int]] | None = None,
@@ -76,7 +98,9 @@ class BuiltinReader:
         self.resource = resource
         self.spec = CATALOG[resource]
         self.params = dict(params)
-        self.new_client = new_client
+        self.url = base_url.rstrip("/") + self.spec.path
+        self.new_session = new_session
+        self.auth = auth
         self.paginator = paginator
         self.cursor_field = cursor_field or self.spec.window_field
         self.start = start or (lambda: None)
@@ -86,8 +110,7 @@ class BuiltinReader:
 
     def pages(self) -> Iterator[list[dict[str, Any]]]:
         if not self.spec.incremental:
-            yield from self.new_client().paginate(self.spec.path, params=self.params, paginator=self.paginator,
-                                                  data_selector="data")
+            yield from walk(self.new_session(), self.url, self.params, self.paginator, self.auth)
             return
         yield from self._incremental_pages()
 
@@ -96,10 +119,10 @@ class BuiltinReader:
                                delivered=set(delivered), **self.guards)
 
     def _incremental_pages(self) -> Iterator[list[dict[str, Any]]]:
-        client = self.new_client()
+        session = self.new_session()
         first = self._keyset(self.start())
-        walk = client.paginate(self.spec.path, params=self.params, paginator=first, data_selector="data")
-        page = next(walk, None)
+        pages = walk(session, self.url, self.params, first, self.auth)
+        page = next(pages, None)
         if page is None:
             return
         first_min = min((ms for ms in (epoch_ms(r.get(self.cursor_field)) for r in page) if ms is not None),
@@ -108,27 +131,26 @@ class BuiltinReader:
         if not first.has_next_page:
             return
         if self.max_concurrent_requests < 2:
-            yield from walk
+            yield from pages
             return
         resume, delivered = first.resume_point
-        last = self._latest(client, resume) if first_min is not None and resume is not None else None
+        last = self._latest(session, resume) if first_min is not None and resume is not None else None
         self.windows = plan_windows(first_min, resume, last, self.max_concurrent_requests, delivered) if last else []
         if not self.windows:
-            yield from walk
+            yield from pages
             return
-        walk.close()
+        pages.close()
         yield from concurrent_pages(self.windows, self._walk_window, self.max_concurrent_requests)
 
-    def _latest(self, client: Any, since: int) -> Optional[int]:
+    def _latest(self, session: Any, since: int) -> Optional[int]:
         """The highest cursor value now: one record, newest first."""
         params = {**self.params, "sort": self.cursor_field, "order": "desc", "limit": 1,
                   "query": f"{self.cursor_field}>={since}"}
-        response = client.get(self.spec.path, params=params)
+        response = session.send(session.prepare_request(Request("GET", self.url, params=params, auth=self.auth)))
         response.raise_for_status()
         data = response.json().get("data") or []
         return epoch_ms(data[0].get(self.cursor_field)) if data else None
 
     def _walk_window(self, window: Window) -> Iterator[list[dict[str, Any]]]:
         paginator = self._keyset(window.start, window.end, window.delivered)
-        yield from self.new_client().paginate(self.spec.path, params=self.params, paginator=paginator,
-                                              data_selector="data")
+        yield from walk(self.new_session(), self.url, self.params, paginator, self.auth)

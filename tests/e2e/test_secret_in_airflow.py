@@ -97,7 +97,7 @@ def test_the_command_output_holds_the_task_logs_but_not_the_key(airflow_runs, da
     _, _, outputs, _ = airflow_runs
     output, echoed = without_airflow_mask_echo(outputs[dag_id])
     assert set(echoed) <= {KEY}, echoed  # nothing else is echoed: the lines removed are exactly those
-    expect = [f"Syncing {name} from" for name in RESOURCE_NAMES] + ["[debug", "Making GET request to", "connectionpool"]
+    expect = [f"Syncing {name} from" for name in RESOURCE_NAMES] + ["[debug", "HTTP/1.1\" 200", "connectionpool"]
     assert_no_key(f"`airflow dags test {dag_id}` output", output, expect=expect)
 
 

@@ -38,8 +38,11 @@ def test_pages_that_do_not_fit_are_handed_back_as_records():
     assert builder.build([{**records[0], "message": 42}]) is None
     assert builder.build([{**records[0], "createdAt": 1700000000000}]) is None
     assert builder.build([{**records[0], "createdAt": "yesterday"}]) is None
-    assert builder.pages_as_records == 5
-    assert builder.build([]) is None and builder.pages_as_records == 5
+    assert builder.build([{**records[0], "count": 1.5}]) is None  # Arrow would truncate it to 1
+    assert builder.build([{**records[0], "count": True}]) is None
+    assert builder.build([{**records[0], "id": None}]) is None
+    assert builder.pages_as_records == 8
+    assert builder.build([]) is None and builder.pages_as_records == 8
 
 
 def test_missing_fields_and_nulls_are_nulls():
