@@ -80,16 +80,29 @@ def default_duckdb_path() -> Path:
     return airflow_home / "analytics" / "warehouse.duckdb"
 
 
-def duckdb_warehouse(path: str | os.PathLike[str]) -> Warehouse:
-    """A DuckDB file; its folder is created so a first run works."""
+DUCKDB_MEMORY_LIMIT = "128MB"
+
+
+def duckdb_warehouse(path: str | os.PathLike[str], memory_limit: str | None = DUCKDB_MEMORY_LIMIT) -> Warehouse:
+    """A DuckDB file; its folder is created so a first run works.
+
+    DuckDB runs inside the task's process and by default may take most of the machine's memory for
+    a large merge; `memory_limit` (DuckDB's own setting) keeps a worker's footprint about the same
+    whatever the size of the sync, spilling to disk beyond it. None leaves DuckDB's default.
+    """
     import dlt
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     file = Path(path).expanduser()
     file.parent.mkdir(parents=True, exist_ok=True)
+    credentials = DuckDbCredentials(str(file))
+    if memory_limit:
+        credentials.global_config = {"memory_limit": memory_limit}
+
     def lock(dataset: str, logger: Any) -> AbstractContextManager[None]:
         return file_lock(f"{file}.lock", f"the DuckDB file {file}", logger=logger)
 
-    return Warehouse(partial(dlt.destinations.duckdb, credentials=str(file)), "duckdb", str(file), lock)
+    return Warehouse(partial(dlt.destinations.duckdb, credentials=credentials), "duckdb", str(file), lock)
 
 
 def _duckdb_from_connection(conn: Any) -> Warehouse:
@@ -101,7 +114,8 @@ def _duckdb_from_connection(conn: Any) -> Warehouse:
             f"Warehouse connection '{conn.conn_id}' (duckdb) has no database file: "
             "put the DuckDB file path in its host field."
         )
-    return duckdb_warehouse(path)
+    extra = conn.extra_dejson or {}
+    return duckdb_warehouse(path, extra.get("memory_limit", DUCKDB_MEMORY_LIMIT) or None)
 
 
 def _postgres_from_connection(conn: Any) -> Warehouse:

@@ -621,3 +621,18 @@ def test_unsupported_type_lists_the_cloud_types():
         warehouse_from_connection(connection("oracle", conn_id="ora"))
     for conn_type in ("databricks", "google_cloud_platform", "motherduck", "mssql", "redshift", "snowflake"):
         assert conn_type in str(error.value)
+
+
+def test_duckdb_caps_its_memory_by_default_and_the_connection_can_change_it(tmp_path):
+    from airflow.sdk import Connection
+
+    from airflow_provider_analytics.warehouse import DUCKDB_MEMORY_LIMIT, warehouse_from_connection
+
+    def limit(extra: dict) -> object:
+        conn = Connection(conn_id="wh", conn_type="duckdb", host=str(tmp_path / "w.duckdb"), extra=json.dumps(extra))
+        credentials = warehouse_from_connection(conn).destination().config_params["credentials"]
+        return (credentials.global_config or {}).get("memory_limit")
+
+    assert limit({}) == DUCKDB_MEMORY_LIMIT == "128MB"
+    assert limit({"memory_limit": "2GB"}) == "2GB"
+    assert limit({"memory_limit": ""}) is None  # DuckDB's own default
