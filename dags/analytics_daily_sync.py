@@ -9,13 +9,13 @@ for each other on its lock; tasks into PostgreSQL run in parallel.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
 
 with DAG(
     dag_id="analytics_daily_sync",
@@ -24,13 +24,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["analytics"],
-    default_args={
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-        "execution_timeout": timedelta(hours=2),
-    },
+    default_args=SYNC_TASK_DEFAULTS,
     doc_md=__doc__,
 ) as dag:
     for resource in RESOURCE_NAMES:

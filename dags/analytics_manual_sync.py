@@ -8,13 +8,12 @@ labelled with the resource's name.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import DAG, AssetAlias, Param, task
 
 from airflow_provider_analytics.operators.analytics import ASSET_ALIAS, AnalyticsSyncOperator
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
 
 with DAG(
     dag_id="analytics_manual_sync",
@@ -23,13 +22,7 @@ with DAG(
     catchup=False,
     tags=["analytics"],
     render_template_as_native_obj=True,
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=15),
-        "execution_timeout": timedelta(hours=2),
-    },
+    default_args=SYNC_TASK_DEFAULTS,
     params={
         "resources": Param(
             list(RESOURCE_NAMES),

@@ -9,13 +9,13 @@ Edit the JSON to start your own sync from it.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pendulum
 from airflow.sdk import DAG
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
+from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
 
 CONFIG = json.loads((Path(__file__).parent / "seed_config.json").read_text())
 
@@ -25,13 +25,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["analytics", "seed"],
-    default_args={
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-        "execution_timeout": timedelta(hours=2),
-    },
+    default_args=SYNC_TASK_DEFAULTS,
     doc_md=__doc__,
 ) as dag:
     for entry in CONFIG["resources"]:
