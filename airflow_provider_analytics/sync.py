@@ -150,7 +150,7 @@ def run_sync(
     snapshot = spec is not None and spec.snapshot
     tracks_deletions = snapshot and not full_refresh and deletions != "keep"
 
-    plan = plan_resource(resource, api, config, guards, cursor=cursor)
+    plan = plan_resource(resource, api, config, guards)
     table = table_name or resource
     progress = SyncProgress(resource, logger, progress_interval)
     check = page_check_for(plan.rest_config, resource)
@@ -158,11 +158,11 @@ def run_sync(
     def new_session() -> Any:
         return _counting_session(RetryingSession, plan.retry_policy, progress, check)
 
-    session = new_session()  # the session errors are reported from (the last attempts)
+    session = new_session()  # a seed-style config's; failures say their attempts from this or from the response
     seen = SeenIds()
     if config is None:  # built-in: the fast path (Arrow pages, keyset windows read side by side)
         source = builtin_source(
-            resource, plan, api, lambda: session if not spec.incremental else new_session(),
+            resource, plan, api, new_session,
             schema_name=schema_name_for(table), cursor=cursor, progress=progress,
             seen=seen if tracks_deletions else None, guards=guards,
             max_concurrent_requests=max_concurrent_requests,

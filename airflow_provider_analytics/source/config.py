@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .catalog import CATALOG, RESOURCE_NAMES, builtin_resource
-from .incremental import CursorState
 from .keyset import KeysetPaginator
 from .paginators import NextLinkPaginator, TemplateCursorPaginator
 from .retry import RetryPolicy
@@ -63,25 +62,22 @@ def plan_resource(
     config: dict[str, Any] | None = None,
     guards: PaginationGuards | None = None,
     retry_policy: RetryPolicy | None = None,
-    cursor: CursorState | None = None,
 ) -> ResourcePlan:
     """Build and validate the dlt REST API config that syncs `resource`.
 
-    With no `config`, `resource` must be one of the built-in resources; alerts and incidents
-    then page by keyset on `cursor` (where it starts and where its progress goes). With a
-    seed-style `config`, the resource of that name is taken from it; what it leaves out (base
-    URL, auth, page size) comes from `api`, what it states wins.
+    With no `config`, `resource` must be one of the built-in resources (alerts and incidents page
+    by keyset on their time field). With a seed-style `config`, the resource of that name is
+    taken from it; what it leaves out (base URL, auth, page size) comes from `api`, what it
+    states wins.
     """
     guards = guards or PaginationGuards()
     default_policy = retry_policy or RetryPolicy(timeout=api.timeout, max_wait=api.max_retry_wait)
     if config is None:
-        return _plan_builtin(resource, api, guards, default_policy, cursor)
+        return _plan_builtin(resource, api, guards, default_policy)
     return _plan_from_config(resource, api, config, guards, default_policy)
 
 
-def _plan_builtin(
-    resource: str, api: ApiSettings, guards: PaginationGuards, policy: RetryPolicy, cursor: CursorState | None
-) -> ResourcePlan:
+def _plan_builtin(resource: str, api: ApiSettings, guards: PaginationGuards, policy: RetryPolicy) -> ResourcePlan:
     if resource not in CATALOG:
         raise ConfigError(
             f"Unknown resource {resource!r}: the built-in resources are {', '.join(RESOURCE_NAMES)} "
@@ -93,12 +89,7 @@ def _plan_builtin(
         link_guards = {"base_url": api.base_url, "max_pages": guards.max_pages, "allow_foreign_hosts": guards.allow_foreign_hosts}
         if spec.incremental:
             entry["endpoint"]["paginator"] = KeysetPaginator(
-                cursor_field=cursor.options.cursor_field if cursor else spec.window_field,
-                resource=resource,
-                start=cursor.start if cursor else None,
-                on_cursor=cursor.advance if cursor else None,
-                offset_cap=guards.offset_cap,
-                **link_guards,
+                cursor_field=spec.window_field, resource=resource, offset_cap=guards.offset_cap, **link_guards
             )
         elif spec.offset_capped:  # no searchable cursor: walk from both ends
             entry["endpoint"]["paginator"] = TwoEndedPaginator(offset_cap=guards.offset_cap, resource=resource, **link_guards)
