@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 
+from tests.e2e.celery_topology import interpolate
 from tests.helpers import REPO
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
@@ -17,11 +18,6 @@ AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-proce
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load((REPO / "docker-compose.yaml").read_text())
-
-
-def substitute_defaults(text: str) -> str:
-    """What compose makes of `${VAR:-default}` when VAR is unset."""
-    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text)
 
 
 def test_every_service_of_the_stack_is_there(compose):
@@ -56,7 +52,7 @@ def test_airflow_runs_the_celery_executor_on_redis_with_postgres_metadata(compos
 
 def test_connections_point_at_the_fake_api_and_the_warehouse(compose):
     env = compose["services"]["airflow-worker"]["environment"]
-    api = json.loads(substitute_defaults(env["AIRFLOW_CONN_ANALYTICS_DEFAULT"]))
+    api = json.loads(interpolate(env["AIRFLOW_CONN_ANALYTICS_DEFAULT"], {}))
     assert api["conn_type"] == "analytics" and api["host"] == "http://127.0.0.1:8081"
     warehouse = json.loads(env["AIRFLOW_CONN_WAREHOUSE_PG"])
     assert warehouse["conn_type"] == "postgres" and warehouse["host"] == "warehouse"
@@ -75,3 +71,17 @@ def test_the_image_is_airflow_3_3_2_with_the_provider_installed_from_the_checkou
     for name in AIRFLOW_SERVICES:
         service = compose["services"][name]
         assert service["build"] == "." and "_PIP_ADDITIONAL_REQUIREMENTS" not in service["environment"]
+
+
+def test_every_component_shares_one_config_file_so_task_tokens_verify(compose):
+    """Each container generating its own jwt_secret makes the api-server refuse the workers' tokens."""
+    services = compose["services"]
+    for name in (*AIRFLOW_SERVICES, "airflow-init"):
+        env, volumes = services[name]["environment"], services[name]["volumes"]
+        assert env["AIRFLOW_CONFIG"] == "/opt/airflow/config/airflow.cfg", name
+        assert "airflow-config:/opt/airflow/config" in volumes, name
+        assert "AIRFLOW__API_AUTH__JWT_SECRET" not in env, name  # never a secret committed in the file
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/", name
+    init = "\n".join(services["airflow-init"]["command"])
+    # the config is written (as root) before the files are handed to the airflow user
+    assert init.index("airflow config list") < init.index("chown -R")
