@@ -31,6 +31,7 @@ from tests.e2e.celery_topology import (  # noqa: E402
     WAREHOUSE_CONN_ID,
     analytics_conn_json,
     celery_env,
+    forget_queue,
     query,
     run_dag_on_celery,
     throwaway_databases,
@@ -69,8 +70,11 @@ def time_celery(home: Path, api_url: str, databases: dict[str, str], concurrency
     queue = f"analytics-bench-{uuid.uuid4().hex[:8]}"
     env, init = celery_env(home, port, databases, api_url, KEY, queue)
     started = time.monotonic()
-    with AirflowStack(home, env, port) as stack:
-        result = run_dag_on_celery(stack, init, DAG_ID, queue, concurrency=concurrency, timeout=3600)
+    try:
+        with AirflowStack(home, env, port) as stack:
+            result = run_dag_on_celery(stack, init, DAG_ID, queue, concurrency=concurrency, timeout=3600)
+    finally:
+        forget_queue(queue)
     if result.run["state"] != "success":
         raise SystemExit(f"the Celery run ended {result.run['state']}")
     total = time.monotonic() - started

@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg2
 import yaml
 
-from tests.e2e.airflow_stack import AirflowStack, RestClient, free_port
+from tests.e2e.airflow_stack import AirflowStack, RestClient, free_port, wait_for
 from tests.helpers import REPO
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -77,6 +77,18 @@ def throwaway_databases(*roles: str) -> Iterator[dict[str, str]]:
             admin_sql(f'drop database if exists "{name}" with (force)')
 
 
+def forget_queue(queue: str) -> None:
+    """Remove what Celery left on the shared Redis for a queue of our own."""
+    import redis
+
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=0, socket_timeout=5)
+    try:
+        keys = [queue, *client.scan_iter(match=f"_kombu.binding*.{queue}", count=1000)]
+        client.delete(*keys)
+    finally:
+        client.close()
+
+
 def warehouse_conn_json(dbname: str) -> str:
     return json.dumps({"conn_type": "postgres", "host": PG_HOST, "port": PG_PORT, "login": "postgres",
                        "schema": dbname})
@@ -98,10 +110,14 @@ def interpolate(text: str, variables: dict[str, str]) -> str:
 def native(value: str, home: Path, api_port: int, databases: dict[str, str]) -> str:
     """A compose setting with the services' host names replaced by this machine's services."""
     local_pg = f"postgres@{PG_HOST}:{PG_PORT}"
-    return (value.replace("airflow:airflow@postgres/airflow", f"{local_pg}/{databases['metadata']}")
-            .replace("@redis:6379", f"@{REDIS_HOST}:{REDIS_PORT}")
-            .replace("http://airflow-apiserver:8080", f"http://127.0.0.1:{api_port}")
-            .replace("/opt/airflow/config", str(home / "config")))
+    result = (value.replace("airflow:airflow@postgres/airflow", f"{local_pg}/{databases['metadata']}")
+              .replace("@redis:6379", f"@{REDIS_HOST}:{REDIS_PORT}")
+              .replace("http://airflow-apiserver:8080", f"http://127.0.0.1:{api_port}")
+              .replace("/opt/airflow/config", str(home / "config")))
+    leftover = re.search(r"@postgres\b|@redis\b|airflow-apiserver|/opt/airflow", result)
+    if leftover:  # the compose file changed in a way this translation does not know
+        raise ValueError(f"no local counterpart for {leftover.group()!r} in {value!r}")
+    return result
 
 
 def celery_env(home: Path, api_port: int, databases: dict[str, str], api_url: str, key: str,
@@ -185,5 +201,11 @@ def run_dag_on_celery(stack: AirflowStack, init_script: str, dag_id: str, queue:
     elapsed = time.monotonic() - started
     tasks = rest.json("GET", f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")["task_instances"]
     all_runs = rest.json("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+    # the run can be marked done before the worker logs its last Celery task's end: wait for it
+    def ended() -> bool:
+        log = stack.log("celery-worker")
+        return log.count(" succeeded in ") + log.count(" raised unexpected") >= len(tasks)
+
+    wait_for(ended, timeout=60, interval=0.5, what="the Celery worker to finish its tasks", on_timeout=stack.log_tails)
     stack.check_running()
     return CeleryRun(run, tasks, all_runs, elapsed, stack.log("celery-worker"))

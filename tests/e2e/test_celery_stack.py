@@ -22,6 +22,7 @@ from tests.e2e.celery_topology import (
     REDIS_HOST,
     REDIS_PORT,
     celery_env,
+    forget_queue,
     query,
     reachable,
     run_dag_on_celery,
@@ -44,8 +45,15 @@ def databases():
         yield names
 
 
-def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgres(databases, tmp_path):
-    queue = f"analytics-e2e-{uuid.uuid4().hex[:8]}"
+@pytest.fixture
+def queue():
+    """A Celery queue of the test's own on the shared Redis; its keys are removed afterwards."""
+    name = f"analytics-e2e-{uuid.uuid4().hex[:8]}"
+    yield name
+    forget_queue(name)
+
+
+def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgres(databases, queue, tmp_path):
     api_port = free_port()
     with FakeAnalyticsAPI(api_key=KEY, sizes=SIZES, seed=11) as api:
         env, init = celery_env(tmp_path, api_port, databases, api.base_url, KEY, queue)
@@ -62,7 +70,7 @@ def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgre
     assert sorted(t["task_id"] for t in result.tasks) == sorted(f"sync_{name}" for name in RESOURCE_NAMES)
     assert {(t["state"], t["queue"], t["try_number"]) for t in result.tasks} == {("success", queue, 1)}
     assert all(t["hostname"] for t in result.tasks)
-    assert result.worker_log.count("succeeded in") == len(RESOURCE_NAMES), result.worker_log[-3000:]
+    assert result.worker_log.count(" succeeded in ") == len(RESOURCE_NAMES), result.worker_log[-3000:]
 
     # exactly the upstream rows: no row lost, none twice
     for name in RESOURCE_NAMES:
