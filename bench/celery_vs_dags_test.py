@@ -101,11 +101,13 @@ def main() -> None:
             celery_s, startup_s = time_celery(home, api.base_url, dbs, args.concurrency)
             celery_rows = landed(dbs["warehouse"])
     print(f"upstream: {upstream}")
-    print(f"airflow dags test (SQLite metadata, tasks in sequence): {dags_test_s:6.1f} s  rows ok: "
-          f"{dags_test_rows == upstream}")
-    print(f"Celery, trigger to success ({args.concurrency} worker slots):        {celery_s:6.1f} s  rows ok: "
-          f"{celery_rows == upstream}")
-    print(f"Celery, init script and starting the four components:    {startup_s:6.1f} s")
+    rows = [
+        ("airflow dags test (SQLite metadata, tasks in sequence)", dags_test_s, dags_test_rows == upstream),
+        (f"Celery, trigger to success ({args.concurrency} worker slots)", celery_s, celery_rows == upstream),
+    ]
+    for label, seconds, rows_ok in rows:
+        print(f"{label:<58}{seconds:7.1f} s   rows match upstream: {rows_ok}")
+    print(f"{'Celery, init script and starting the four components':<58}{startup_s:7.1f} s")
 
 
 if __name__ == "__main__":
