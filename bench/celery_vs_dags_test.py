@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +66,20 @@ def time_dags_test(home: Path, api_url: str, warehouse_db: str) -> float:
     return elapsed
 
 
-def time_celery(home: Path, api_url: str, databases: dict[str, str], concurrency: int) -> tuple[float, float]:
+def task_timeline(tasks: list[dict]) -> list[str]:
+    """Per task: seconds from queued to started, and the task's own duration."""
+    def at(value: str) -> datetime:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+    lines = []
+    for task in sorted(tasks, key=lambda t: t["start_date"]):
+        waited = (at(task["start_date"]) - at(task["queued_when"])).total_seconds()
+        lines.append(f"  {task['task_id']:<20} queued -> started {waited:5.1f} s, ran {task['duration']:5.1f} s")
+    return lines
+
+
+def time_celery(home: Path, api_url: str, databases: dict[str, str],
+                concurrency: int) -> tuple[float, float, list[str]]:
     port = free_port()
     queue = f"analytics-bench-{uuid.uuid4().hex[:8]}"
     env, init = celery_env(home, port, databases, api_url, KEY, queue)
@@ -78,7 +92,7 @@ def time_celery(home: Path, api_url: str, databases: dict[str, str], concurrency
     if result.run["state"] != "success":
         raise SystemExit(f"the Celery run ended {result.run['state']}")
     total = time.monotonic() - started
-    return result.trigger_to_finish_s, total - result.trigger_to_finish_s
+    return result.trigger_to_finish_s, total - result.trigger_to_finish_s, task_timeline(result.tasks)
 
 
 def main() -> None:
@@ -98,7 +112,7 @@ def main() -> None:
         with throwaway_databases("metadata", "warehouse") as dbs:
             home = Path(tmp) / "celery"
             home.mkdir()
-            celery_s, startup_s = time_celery(home, api.base_url, dbs, args.concurrency)
+            celery_s, startup_s, timeline = time_celery(home, api.base_url, dbs, args.concurrency)
             celery_rows = landed(dbs["warehouse"])
     print(f"upstream: {upstream}")
     rows = [
@@ -108,6 +122,7 @@ def main() -> None:
     for label, seconds, rows_ok in rows:
         print(f"{label:<58}{seconds:7.1f} s   rows match upstream: {rows_ok}")
     print(f"{'Celery, init script and starting the four components':<58}{startup_s:7.1f} s")
+    print("Celery tasks:", *timeline, sep="\n")
 
 
 if __name__ == "__main__":
