@@ -271,6 +271,7 @@ def trigger_manual_sync(page, screens: Screens, expect, rest: RestClient) -> str
     dialog.get_by_role("heading").click()  # closes the menu
     for name in RESOURCE_NAMES:
         expect(resources.get_by_label(f"Remove {name}", exact=True)).to_have_count(1 if name in CHOSEN else 0)
+    assert_not_on_page(page, KEY, "trigger form")
     publish(screens.shot(dialog, "trigger-form"), "trigger-form.png")
 
     # a connection id with a space breaks the param's pattern: refused, no run
@@ -320,4 +321,5 @@ def check_daily_dag(page, screens: Screens, expect) -> None:
     assert sorted(nodes.evaluate_all("nodes => nodes.map(n => n.dataset.id)")) == sorted(expected)
     for node in nodes.all():
         expect(node).to_contain_text("AnalyticsSyncOperator")
+    assert_not_on_page(page, KEY, "daily DAG")
     screens.shot(page, "daily-graph")
