@@ -28,6 +28,8 @@ with DAG(
             list(RESOURCE_NAMES),
             type="array",
             items={"type": "string", "enum": list(RESOURCE_NAMES)},
+            # `examples` (not `items.enum`) is what makes the Airflow UI render a multi-select
+            examples=list(RESOURCE_NAMES),
             minItems=1,
             uniqueItems=True,
             title="Resources",

@@ -1,0 +1,325 @@
+"""The Airflow UI in a real browser: the provider's connection form and the manual DAG's trigger form.
+
+Airflow 3.3 runs from a temporary home as an operator would run it (api-server, scheduler with the
+LocalExecutor, dag-processor; a PostgreSQL metadata database of the test's own), and Chromium,
+driven by Playwright, does what a user does: sign in on the login page, add the `analytics`
+connection through Admin -> Connections, trigger `analytics_manual_sync` from its form, and look
+at the daily DAG. The DAG run uses the connection saved through the form, against the fake API.
+
+Screenshots of every step land in the artifacts directory (see tests/e2e/browser.py); with
+`ANALYTICS_UPDATE_DOCS_IMAGES=1` the connection form and the trigger form are also copied to
+docs/images/.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
+from tests.conftest import PG_HOST, PG_PORT, postgres_available, require_service
+from tests.e2e.airflow_stack import ADMIN_PASSWORD, ADMIN_USER, AirflowStack, RestClient, base_env, free_port
+from tests.e2e.browser import (
+    VIEWPORT,
+    Screens,
+    accordion_panel,
+    artifacts_dir,
+    assert_not_on_page,
+    label_texts,
+    labelled_field,
+    launch,
+    publish,
+    require_browser,
+)
+from tests.e2e.test_celery_stack import _admin
+from tests.helpers import REPO, duckdb_rows
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+KEY = "sk-browser-e2e-5e8f1d3a97"
+SIZES = {"alerts": 120, "incidents": 30}
+MANUAL, DAILY = "analytics_manual_sync", "analytics_daily_sync"
+CHOSEN = ["teams", "alerts"]
+PAGE_SIZE = 50
+EXTRA_FIELDS = {  # label -> (help text, default shown in the form)
+    "Auth header": ("HTTP header that carries the API key.", None),
+    "Auth scheme": ("Word sent before the key in the auth header; empty sends the bare key.", "GenieKey"),
+    "Request timeout (seconds)": ("Per-request connect and read timeout.", "60"),
+    "Page size": ("Records per page (the API's maximum is 100).", "100"),
+    "Longest retry wait (seconds)": (
+        "Caps each wait before a retry: the API's Retry-After / X-RateLimit-Period-In-Sec and backoff.", "60"),
+}
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def metadata_db():
+    """A PostgreSQL metadata database of the test's own: four processes write to it at once."""
+    require_service(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
+    name = f"airflow_ui_{uuid.uuid4().hex[:8]}"
+    _admin(f'create database "{name}"')
+    yield f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    _admin(f'drop database if exists "{name}" with (force)')
+
+
+def ui_env(home: Path, api_port: int, metadata: str) -> dict[str, str]:
+    env = base_env(home, REPO / "dags", api_port)
+    env.update(
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata,
+        # only the runs the test triggers: no scheduled run of the daily DAG
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        AIRFLOW__ANALYTICS__DUCKDB_PATH=str(home / "warehouse.duckdb"),
+    )
+    return env
+
+
+def _all_logs(home: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in home.rglob("*.log"))
+
+
+def test_connection_form_and_trigger_form_in_a_browser(metadata_db, tmp_path):
+    require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    screens = Screens(artifacts_dir())
+    api_port = free_port()
+    with FakeAnalyticsAPI(api_key=KEY, sizes=SIZES, seed=5) as api, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            with AirflowStack(tmp_path, ui_env(tmp_path, api_port, metadata_db), api_port) as stack:
+                stack.migrate()
+                for component in ("api-server", "scheduler", "dag-processor"):
+                    stack.start(component)
+                stack.wait_until_healthy()
+                context = browser.new_context(viewport=VIEWPORT, base_url=stack.api_url)
+                context.set_default_timeout(TIMEOUT_MS)
+                context.set_default_navigation_timeout(60_000)
+                page = context.new_page()
+                try:
+                    use_the_ui(page, browser, screens, expect, stack, api)
+                except BaseException:
+                    screens.failure(page)  # while the stack still runs
+                    raise
+        finally:
+            browser.close()
+
+        requests_made = api.request_log
+        upstream = {name: sorted(record["id"] for record in api.records(name)) for name in CHOSEN}
+
+    # the run used the connection saved through the form: its key, its page size
+    limits = {int(limit) for _, path, _ in requests_made for limit in re.findall(r"[?&]limit=(\d+)", path)}
+    assert PAGE_SIZE in limits and limits <= {1, PAGE_SIZE}, requests_made  # 1: the newest-alert probe
+    assert {status for _, _, status in requests_made} == {200}, requests_made
+
+    # exactly the chosen resources landed in the embedded DuckDB file, every upstream row once
+    warehouse = tmp_path / "warehouse.duckdb"
+    tables = {row[0] for row in duckdb_rows(
+        warehouse, "select table_name from information_schema.tables where table_schema = 'analytics'")}
+    assert {name for name in RESOURCE_NAMES if name in tables} == set(CHOSEN)
+    for name in CHOSEN:
+        landed = sorted(row[0] for row in duckdb_rows(warehouse, f'select id from analytics."{name}"'))
+        assert landed == upstream[name], name
+
+    assert KEY not in _all_logs(tmp_path), "the API key is in a component or task log"
+
+
+def use_the_ui(page, browser, screens: Screens, expect, stack: AirflowStack, api: FakeAnalyticsAPI) -> None:
+    """Every step a user takes, in order; the DAG run in between is awaited over the REST API."""
+    rest = RestClient(stack.api_url)
+    for dag_id in (MANUAL, DAILY):
+        rest.wait_for_dag(dag_id, timeout=180, on_timeout=stack.log_tails)
+    sign_in(page, screens, expect)
+    add_connection(page, browser, screens, expect, rest, api)
+    run_id = trigger_manual_sync(page, screens, expect, rest)
+    run = rest.wait_for_run(MANUAL, run_id, timeout=180, on_timeout=stack.log_tails)
+    assert run["state"] == "success", stack.log_tails()
+    assert run["conf"] == {"resources": CHOSEN, "full_refresh": False, "backfill_start": None,
+                           "warehouse_conn_id": None}
+    check_run_page(page, screens, expect, run_id)
+    check_daily_dag(page, screens, expect)
+    stack.check_running()
+
+
+def sign_in(page, screens: Screens, expect) -> None:
+    """The simple auth manager's login page, then Airflow's home page."""
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    expect(page.get_by_role("heading", name="Sign into Airflow")).to_be_visible()
+    page.get_by_label("Username").fill(ADMIN_USER)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    screens.shot(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+    screens.shot(page, "home")
+
+
+def add_connection(page, browser, screens: Screens, expect, rest: RestClient, api: FakeAnalyticsAPI) -> None:
+    """Admin -> Connections -> Add Connection of type analytics; the form, the saved connection."""
+    page.get_by_role("button", name="Admin").click()
+    page.get_by_role("menuitem", name="Connections").click()
+    expect(page).to_have_url(re.compile(r"/connections$"))
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Add Connection")).to_be_visible()
+    dialog.get_by_label("Connection ID").fill("analytics_default")
+    connection_type = dialog.get_by_role("combobox", name="Connection Type")
+    connection_type.fill("analytics")
+    page.get_by_role("option", name="Analytics API", exact=True).click()
+
+    # Standard Fields: host and password relabelled, with placeholders; schema, login, port hidden
+    standard = accordion_panel(dialog, "Standard Fields")
+    expect(standard.locator("input[name=host]")).to_be_visible()
+    assert label_texts(standard) == ["Description", "API base URL", "API key"]
+    host, key = dialog.get_by_label("API base URL"), dialog.get_by_label("API key")
+    expect(host).to_have_attribute("placeholder", "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)")
+    expect(key).to_have_attribute("placeholder", "the API key of an API integration")
+    expect(key).to_have_attribute("type", "password")
+    for hidden in ("schema", "login", "port"):
+        expect(dialog.locator(f"[name={hidden}]")).to_have_count(0)
+    standard_shot = screens.shot(dialog, "connection-form-standard-fields")
+
+    dialog.get_by_label("Description").fill("The fake API of the browser test")
+    host.fill(api.base_url)
+    key.fill(KEY)
+    expect(key).to_have_attribute("type", "password")
+    assert KEY not in page.inner_text("body")
+
+    # Extra Fields: the provider's conn-fields, labelled and described, with their defaults
+    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+    extra = accordion_panel(dialog, "Extra Fields")
+    expect(extra.locator("input[name=element_auth_header]")).to_be_visible()
+    assert label_texts(extra) == list(EXTRA_FIELDS)
+    for label, (help_text, default) in EXTRA_FIELDS.items():
+        field = labelled_field(extra, label)
+        expect(field).to_contain_text(help_text)
+        if default is not None:
+            expect(field.locator("input")).to_have_value(default)
+    # Airflow masks the auth_header default ("auth_header" is one of its sensitive field names):
+    # the form offers "***", which would be saved as the header's name. Type the real one.
+    extra.locator("input[name=element_auth_header]").fill("Authorization")
+    labelled_field(extra, "Page size").locator("input").fill(str(PAGE_SIZE))
+    extra_shot = screens.shot(dialog, "connection-form-extra-fields")
+    publish(screens.side_by_side(browser, "connection-form", standard_shot, extra_shot), "connection-form.png")
+
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+
+    # the list shows it, without the key
+    row = page.get_by_role("row").filter(has_text="analytics_default")
+    expect(row).to_contain_text("analytics")
+    expect(row).to_contain_text(api.base_url)
+    assert_not_on_page(page, KEY, "connection list")
+    screens.shot(page, "connection-list")
+
+    # stored as typed; the API, like the UI, answers with the key masked
+    stored = rest.json("GET", "/connections/analytics_default")
+    assert (stored["conn_type"], stored["host"], stored["password"]) == ("analytics", api.base_url, "***")
+    assert stored["description"] == "The fake API of the browser test"
+    assert '"page_size": 50' in stored["extra"] and KEY not in stored["extra"]
+
+    # the edit form shows the key masked, also when asked to show it
+    row.get_by_role("button", name="Edit Connection").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Edit Connection")).to_be_visible()
+    expect(dialog.get_by_label("API base URL")).to_have_value(api.base_url)
+    expect(dialog.get_by_label("API key")).to_have_value("***")
+    dialog.get_by_role("button", name="Show value").click()
+    expect(dialog.get_by_label("API key")).to_have_attribute("type", "text")
+    expect(dialog.get_by_label("API key")).to_have_value("***")
+    dialog.get_by_role("button", name="Extra Fields JSON").click()
+    expect(dialog).to_contain_text('"page_size": 50')
+    assert_not_on_page(page, KEY, "edit connection form")
+    screens.shot(dialog, "connection-edit-form")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+
+def trigger_manual_sync(page, screens: Screens, expect, rest: RestClient) -> str:
+    """The manual DAG's trigger form: its params, a refused value, then a run; returns the run id."""
+    page.goto(f"/dags/{MANUAL}")
+    page.get_by_role("button", name="Trigger Dag").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=f"Trigger Dag - {MANUAL}")).to_be_visible()
+    params = accordion_panel(dialog, "Run Parameters")
+    expect(params.locator("input[name=element_warehouse_conn_id]")).to_be_visible()
+    assert label_texts(params) == ["Resources", "Full refresh", "Backfill start date", "Warehouse connection"]
+
+    # Resources: a multi-select with every resource chosen; the others: switch, date, text
+    resources = labelled_field(params, "Resources")
+    for name in RESOURCE_NAMES:
+        expect(resources.get_by_label(f"Remove {name}", exact=True)).to_be_visible()
+    expect(labelled_field(params, "Full refresh").locator("input[type=checkbox]")).not_to_be_checked()
+    expect(labelled_field(params, "Backfill start date").locator("input")).to_have_attribute("type", "date")
+    warehouse = labelled_field(params, "Warehouse connection").locator("input")
+    expect(warehouse).to_have_value("")
+    screens.shot(dialog, "trigger-form-defaults")
+
+    resources.locator("[aria-label='Clear selected options']").click()
+    picker = resources.get_by_role("combobox")
+    picker.click()
+    expect(page.get_by_role("option")).to_have_text(list(RESOURCE_NAMES))
+    for name in CHOSEN:
+        picker.fill(name)
+        page.get_by_role("option", name=name, exact=True).click()
+    dialog.get_by_role("heading").click()  # closes the menu
+    for name in RESOURCE_NAMES:
+        expect(resources.get_by_label(f"Remove {name}", exact=True)).to_have_count(1 if name in CHOSEN else 0)
+    assert_not_on_page(page, KEY, "trigger form")
+    publish(screens.shot(dialog, "trigger-form"), "trigger-form.png")
+
+    # a connection id with a space breaks the param's pattern: refused, no run
+    warehouse.fill("my warehouse")
+    submit = dialog.get_by_test_id("trigger-dag-submit")
+    submit.click()
+    expect(dialog).to_contain_text(
+        "Invalid input for param warehouse_conn_id: 'my warehouse' does not match '^[A-Za-z0-9_.-]+$'")
+    expect(page).to_have_url(re.compile(rf"/dags/{MANUAL}$"))
+    screens.shot(page, "trigger-form-refused")
+    assert rest.json("GET", f"/dags/{MANUAL}/dagRuns")["total_entries"] == 0
+
+    # emptied again (the embedded DuckDB file), the run starts and the page follows it
+    warehouse.fill("")
+    submit.click()
+    expect(page).to_have_url(re.compile(rf"/dags/{MANUAL}/runs/"))
+    run_id = unquote(page.url.rsplit("/runs/", 1)[1].split("?")[0].split("/")[0])
+    assert_not_on_page(page, KEY, "run page")
+    return run_id
+
+
+def check_run_page(page, screens: Screens, expect, run_id: str) -> None:
+    """The finished run: one mapped `sync` per chosen resource, labelled with the resource's name."""
+    page.goto(f"/dags/{MANUAL}/runs/{run_id}")
+    expect(page.get_by_text("3 Task Instances")).to_be_visible()
+    rows = page.get_by_role("row").filter(has=page.get_by_role("link", name="sync", exact=True))
+    expect(rows).to_have_count(len(CHOSEN))
+    labels = set()
+    for row in rows.all():
+        expect(row).to_contain_text("Success")
+        labels.add(row.get_by_role("cell").nth(2).inner_text().strip())
+    assert labels == set(CHOSEN)
+    assert_not_on_page(page, KEY, "run page")
+    screens.shot(page, "manual-run")
+
+
+def check_daily_dag(page, screens: Screens, expect) -> None:
+    """The daily DAG: one task per resource in the grid and in the graph."""
+    expected = [f"sync_{name}" for name in RESOURCE_NAMES]
+    page.goto(f"/dags/{DAILY}")
+    for task_id in expected:
+        expect(page.get_by_text(task_id, exact=True)).to_be_visible()
+    screens.shot(page, "daily-grid")
+    page.get_by_role("button", name="Show Graph").click()
+    nodes = page.locator(".react-flow__node")
+    expect(nodes).to_have_count(len(expected))
+    assert sorted(nodes.evaluate_all("nodes => nodes.map(n => n.dataset.id)")) == sorted(expected)
+    for node in nodes.all():
+        expect(node).to_contain_text("AnalyticsSyncOperator")
+    assert_not_on_page(page, KEY, "daily DAG")
+    screens.shot(page, "daily-graph")
