@@ -17,8 +17,8 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "placeholders": {
         "host": "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)",
         "password": "the API key of an API integration",
-        "extra": '{"auth_header": "Authorization", "auth_scheme": "GenieKey"}',
-        "auth_header": "Authorization",
+        "extra": '{"key_header": "Authorization", "auth_scheme": "GenieKey"}',
+        "key_header": "Authorization",
         "auth_scheme": "GenieKey (empty: send the bare key)",
         "timeout": "60",
         "page_size": "100",
@@ -26,9 +26,11 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     },
 }
 
+# Not `auth_header`: Airflow masks fields whose name contains one of its sensitive words (that one
+# is), and its form would offer and save "***" as the header's name.
 CONN_FIELDS: dict[str, Any] = {
-    "auth_header": {
-        "label": "Auth header",
+    "key_header": {
+        "label": "Key header",
         "description": "HTTP header that carries the API key.",
         "schema": {"type": ["string", "null"], "default": "Authorization"},
     },

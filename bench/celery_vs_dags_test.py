@@ -33,11 +33,10 @@ from tests.e2e.celery_topology import (  # noqa: E402
     analytics_conn_json,
     celery_env,
     forget_queue,
-    query,
     run_dag_on_celery,
-    throwaway_databases,
     warehouse_conn_json,
 )
+from tests.e2e.local_services import query, throwaway_databases  # noqa: E402
 
 DAG_ID = "analytics_daily_sync"
 KEY = "bench-celery-key"

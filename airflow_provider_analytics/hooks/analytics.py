@@ -19,6 +19,7 @@ from airflow_provider_analytics.source.settings import (
 )
 
 TEST_PATH = "/v2/users"
+MASKED = "***"
 
 
 class AnalyticsConnectionError(ValueError):
@@ -33,10 +34,23 @@ def _extra(extras: dict[str, Any], name: str) -> Any:
     return None if value == "" else value
 
 
+def _key_header(extras: dict[str, Any]) -> str:
+    """The header carrying the key: `key_header`, or `auth_header` as connections from outside the UI may say."""
+    for name in ("key_header", "auth_header"):
+        value = _extra(extras, name)
+        if value == MASKED:
+            raise ApiSettingsError(
+                f"extra '{name}' is '{MASKED}', a value Airflow shows in place of a secret: set the header "
+                f"name itself (e.g. {DEFAULT_AUTH_HEADER}) in the 'Key header' field")
+        if value:
+            return str(value)
+    return DEFAULT_AUTH_HEADER
+
+
 class AnalyticsHook(BaseHook):
     """Reads an `analytics` connection lazily: host = API base URL, password = API key.
 
-    Extras: `auth_header` (default Authorization), `auth_scheme` (default GenieKey, empty for a
+    Extras: `key_header` (default Authorization; `auth_header` is read too), `auth_scheme` (default GenieKey, empty for a
     bare key), `timeout` (seconds), `page_size` (1-100), `max_retry_wait` (seconds, default 60: the
     longest single wait before a retry, capping `Retry-After` / `X-RateLimit-Period-In-Sec` hints
     and backoff steps).
@@ -69,7 +83,7 @@ class AnalyticsHook(BaseHook):
             return ApiSettings(
                 base_url=self._base_url(conn),
                 api_key=conn.password or "",
-                auth_header=_extra(extras, "auth_header") or DEFAULT_AUTH_HEADER,
+                auth_header=_key_header(extras),
                 auth_scheme=_scheme(extras),
                 timeout=_number(extras, "timeout", DEFAULT_TIMEOUT, float),
                 page_size=_number(extras, "page_size", DEFAULT_PAGE_SIZE, int),

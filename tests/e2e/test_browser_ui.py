@@ -13,8 +13,8 @@ docs/images/.
 
 from __future__ import annotations
 
+import json
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -22,7 +22,7 @@ import pytest
 
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
-from tests.conftest import PG_HOST, PG_PORT, postgres_available, require_service
+from tests.conftest import require_service
 from tests.e2e.airflow_stack import ADMIN_PASSWORD, ADMIN_USER, AirflowStack, RestClient, base_env, free_port
 from tests.e2e.browser import (
     VIEWPORT,
@@ -36,7 +36,7 @@ from tests.e2e.browser import (
     publish,
     require_browser,
 )
-from tests.e2e.test_celery_stack import _admin
+from tests.e2e.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
 from tests.helpers import REPO, duckdb_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -47,7 +47,7 @@ MANUAL, DAILY = "analytics_manual_sync", "analytics_daily_sync"
 CHOSEN = ["teams", "alerts"]
 PAGE_SIZE = 50
 EXTRA_FIELDS = {  # label -> (help text, default shown in the form)
-    "Auth header": ("HTTP header that carries the API key.", None),
+    "Key header": ("HTTP header that carries the API key.", "Authorization"),
     "Auth scheme": ("Word sent before the key in the auth header; empty sends the bare key.", "GenieKey"),
     "Request timeout (seconds)": ("Per-request connect and read timeout.", "60"),
     "Page size": ("Records per page (the API's maximum is 100).", "100"),
@@ -60,11 +60,9 @@ TIMEOUT_MS = 20_000
 @pytest.fixture
 def metadata_db():
     """A PostgreSQL metadata database of the test's own: four processes write to it at once."""
-    require_service(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
-    name = f"airflow_ui_{uuid.uuid4().hex[:8]}"
-    _admin(f'create database "{name}"')
-    yield f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    _admin(f'drop database if exists "{name}" with (force)')
+    require_service(reachable(PG_HOST, PG_PORT), "PostgreSQL on 127.0.0.1:5432")
+    with throwaway_databases("metadata") as names:
+        yield f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{names['metadata']}"
 
 
 def ui_env(home: Path, api_port: int, metadata: str) -> dict[str, str]:
@@ -194,16 +192,14 @@ def add_connection(page, browser, screens: Screens, expect, rest: RestClient, ap
     # Extra Fields: the provider's conn-fields, labelled and described, with their defaults
     dialog.get_by_role("button", name="Extra Fields", exact=True).click()
     extra = accordion_panel(dialog, "Extra Fields")
-    expect(extra.locator("input[name=element_auth_header]")).to_be_visible()
+    expect(extra.locator("input[name=element_key_header]")).to_be_visible()
     assert label_texts(extra) == list(EXTRA_FIELDS)
     for label, (help_text, default) in EXTRA_FIELDS.items():
         field = labelled_field(extra, label)
         expect(field).to_contain_text(help_text)
         if default is not None:
             expect(field.locator("input")).to_have_value(default)
-    # Airflow masks the auth_header default ("auth_header" is one of its sensitive field names):
-    # the form offers "***", which would be saved as the header's name. Type the real one.
-    extra.locator("input[name=element_auth_header]").fill("Authorization")
+    # the defaults are kept as shown: saved, they must work (a field Airflow masks would save "***")
     labelled_field(extra, "Page size").locator("input").fill(str(PAGE_SIZE))
     extra_shot = screens.shot(dialog, "connection-form-extra-fields")
     publish(screens.side_by_side(browser, "connection-form", standard_shot, extra_shot), "connection-form.png")
@@ -222,7 +218,10 @@ def add_connection(page, browser, screens: Screens, expect, rest: RestClient, ap
     stored = rest.json("GET", "/connections/analytics_default")
     assert (stored["conn_type"], stored["host"], stored["password"]) == ("analytics", api.base_url, "***")
     assert stored["description"] == "The fake API of the browser test"
-    assert '"page_size": 50' in stored["extra"] and KEY not in stored["extra"]
+    extra_saved = json.loads(stored["extra"])
+    assert (extra_saved["key_header"], extra_saved["auth_scheme"], extra_saved["page_size"]) == (
+        "Authorization", "GenieKey", PAGE_SIZE)
+    assert KEY not in stored["extra"]
 
     # the edit form shows the key masked, also when asked to show it
     row.get_by_role("button", name="Edit Connection").click()

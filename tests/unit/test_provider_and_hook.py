@@ -21,7 +21,7 @@ def test_provider_info_names_the_distribution_and_registers_the_connection_type(
     (conn_type,) = info["connection-types"]
     assert conn_type["connection-type"] == "analytics"
     assert conn_type["hook-class-name"] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
-    assert set(conn_type["conn-fields"]) == {"auth_header", "auth_scheme", "timeout", "page_size", "max_retry_wait"}
+    assert set(conn_type["conn-fields"]) == {"key_header", "auth_scheme", "timeout", "page_size", "max_retry_wait"}
     behaviour = conn_type["ui-field-behaviour"]
     assert behaviour["relabeling"] == {"host": "API base URL", "password": "API key"}
     assert set(behaviour["hidden-fields"]) == {"schema", "login", "port"}
@@ -51,10 +51,10 @@ def test_airflow_providers_manager_discovers_the_provider_and_its_hook():
     lines = [line.removeprefix("RESULT ") for line in out.splitlines() if line.startswith("RESULT ")]
     assert lines[0] == "True"
     assert lines[1] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
-    assert "extra__analytics__auth_header" in lines[2] and "extra__analytics__page_size" in lines[2]
+    assert "extra__analytics__key_header" in lines[2] and "extra__analytics__page_size" in lines[2]
     assert "API base URL" in lines[3]
     placeholders = json.loads(lines[4])  # the form shows them in the extra fields' inputs
-    assert placeholders["extra__analytics__auth_header"] == "Authorization"
+    assert placeholders["extra__analytics__key_header"] == "Authorization"
     assert placeholders["extra__analytics__page_size"] == "100"
     assert placeholders["host"].startswith("https://api.opsgenie.com")
 
@@ -77,10 +77,32 @@ def test_hook_reads_the_connection_lazily(monkeypatch):
 def test_hook_accepts_prefixed_form_extras(monkeypatch):
     monkeypatch.setenv(
         "AIRFLOW_CONN_ANALYTICS_DEFAULT",
-        analytics_conn_json("https://api.opsgenie.com", extra__analytics__auth_header="X-Key", extra__analytics__page_size="40"),
+        analytics_conn_json("https://api.opsgenie.com", extra__analytics__key_header="X-Key", extra__analytics__page_size="40"),
     )
     settings = AnalyticsHook().api_settings
     assert settings.auth_header == "X-Key" and settings.page_size == 40 and settings.auth_scheme == "GenieKey"
+
+
+def test_no_form_field_has_a_name_airflow_masks():
+    """Airflow shows (and its form saves) "***" for fields named like secrets; only the key may be one."""
+    from airflow._shared.secrets_masker import should_hide_value_for_key
+
+    assert should_hide_value_for_key("auth_header")  # why the field is not called that
+    for name in CONN_FIELDS:
+        assert not should_hide_value_for_key(name) and not should_hide_value_for_key(f"extra__analytics__{name}")
+
+
+@pytest.mark.parametrize("name", ["key_header", "auth_header", "extra__analytics__auth_header"])
+def test_the_key_header_may_also_be_given_as_auth_header(monkeypatch, name):
+    monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json("https://a", **{name: "X-Api-Key"}))
+    assert AnalyticsHook().api_settings.auth_header == "X-Api-Key"
+
+
+@pytest.mark.parametrize("name", ["key_header", "auth_header"])
+def test_a_masked_header_name_is_refused_with_what_to_type(monkeypatch, name):
+    monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json("https://a", **{name: "***"}))
+    with pytest.raises(AnalyticsConnectionError, match=rf"extra '{name}' is '\*\*\*'.*'Key header' field"):
+        AnalyticsHook().api_settings
 
 
 @pytest.mark.parametrize(
