@@ -36,14 +36,15 @@ from tests.e2e.celery_topology import (  # noqa: E402
     run_dag_on_celery,
     warehouse_conn_json,
 )
-from tests.e2e.local_services import query, throwaway_databases  # noqa: E402
+from tests.e2e.local_services import throwaway_databases  # noqa: E402
+from tests.helpers import postgres_rows  # noqa: E402
 
 DAG_ID = "analytics_daily_sync"
 KEY = "bench-celery-key"
 
 
 def landed(dbname: str) -> dict[str, int]:
-    return {name: query(dbname, f'select count(distinct id) from analytics."{name}"')[0][0] for name in RESOURCE_NAMES}
+    return {name: postgres_rows(f'select count(distinct id) from analytics."{name}"', dbname)[0][0] for name in RESOURCE_NAMES}
 
 
 def time_dags_test(home: Path, api_url: str, warehouse_db: str) -> float:

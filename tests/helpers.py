@@ -18,10 +18,10 @@ def duckdb_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
 
 
-def postgres_rows(sql: str) -> list[tuple[Any, ...]]:
+def postgres_rows(sql: str, dbname: str = "postgres") -> list[tuple[Any, ...]]:
     import psycopg2
 
-    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname)
     try:
         with con.cursor() as cur:
             cur.execute(sql)

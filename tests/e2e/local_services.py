@@ -31,16 +31,6 @@ def admin_sql(sql: str) -> None:
         con.close()
 
 
-def query(dbname: str, sql: str) -> list[tuple]:
-    con = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname=dbname)
-    try:
-        with con.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        con.close()
-
-
 @contextmanager
 def throwaway_databases(*roles: str) -> Iterator[dict[str, str]]:
     """One new database per role (e.g. "metadata", "warehouse"), dropped on exit even after a failure."""

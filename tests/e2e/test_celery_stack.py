@@ -17,7 +17,8 @@ from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from tests.conftest import require_service
 from tests.e2e.airflow_stack import AirflowStack, free_port, group_alive
 from tests.e2e.celery_topology import REDIS_HOST, REDIS_PORT, celery_env, forget_queue, run_dag_on_celery
-from tests.e2e.local_services import PG_HOST, PG_PORT, query, reachable, throwaway_databases
+from tests.e2e.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
+from tests.helpers import postgres_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -64,7 +65,7 @@ def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgre
 
     # exactly the upstream rows: no row lost, none twice
     for name in RESOURCE_NAMES:
-        landed = query(databases["warehouse"], f'select id from analytics."{name}" order by id collate "C"')
+        landed = postgres_rows(f'select id from analytics."{name}" order by id collate "C"', databases["warehouse"])
         assert [row[0] for row in landed] == upstream[name], name
 
     task_logs = list(tmp_path.glob("logs/dag_id=*/run_id=*/task_id=*/attempt=*.log"))
