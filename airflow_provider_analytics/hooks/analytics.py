@@ -35,7 +35,7 @@ def _extra(extras: dict[str, Any], name: str) -> Any:
 
 
 def _key_header(extras: dict[str, Any]) -> str:
-    """The header carrying the key: `key_header`, or `auth_header` as connections from outside the UI may say."""
+    """The header carrying the key: `key_header`, or `auth_header` (connections made outside the UI)."""
     for name in ("key_header", "auth_header"):
         value = _extra(extras, name)
         if value == MASKED:
@@ -50,10 +50,10 @@ def _key_header(extras: dict[str, Any]) -> str:
 class AnalyticsHook(BaseHook):
     """Reads an `analytics` connection lazily: host = API base URL, password = API key.
 
-    Extras: `key_header` (default Authorization; `auth_header` is read too), `auth_scheme` (default GenieKey, empty for a
-    bare key), `timeout` (seconds), `page_size` (1-100), `max_retry_wait` (seconds, default 60: the
-    longest single wait before a retry, capping `Retry-After` / `X-RateLimit-Period-In-Sec` hints
-    and backoff steps).
+    Extras: `key_header` (default Authorization; `auth_header` is read too), `auth_scheme`
+    (default GenieKey, empty for a bare key), `timeout` (seconds), `page_size` (1-100),
+    `max_retry_wait` (seconds, default 60: the longest single wait before a retry, capping
+    `Retry-After` / `X-RateLimit-Period-In-Sec` hints and backoff steps).
     """
 
     conn_name_attr = "analytics_conn_id"

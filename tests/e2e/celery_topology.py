@@ -151,6 +151,7 @@ def run_dag_on_celery(stack: AirflowStack, init_script: str, dag_id: str, queue:
     elapsed = time.monotonic() - started
     tasks = rest.json("GET", f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")["task_instances"]
     all_runs = rest.json("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+
     # the run can be marked done before the worker logs its last Celery task's end: wait for it
     def ended() -> bool:
         log = stack.log("celery-worker")
