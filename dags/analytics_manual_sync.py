@@ -18,6 +18,7 @@ from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
 with DAG(
     dag_id="analytics_manual_sync",
     schedule=None,
+    is_paused_upon_creation=False,  # it runs only when triggered: ready in the UI from the start
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["analytics"],

@@ -242,10 +242,12 @@ def add_connection(page, browser, screens: Screens, expect, rest: RestClient, ap
 
 def trigger_manual_sync(page, screens: Screens, expect, rest: RestClient) -> str:
     """The manual DAG's trigger form: its params, a refused value, then a run; returns the run id."""
+    assert rest.json("GET", f"/dags/{MANUAL}")["is_paused"] is False  # manual only: created unpaused
     page.goto(f"/dags/{MANUAL}")
     page.get_by_role("button", name="Trigger Dag").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name=f"Trigger Dag - {MANUAL}")).to_be_visible()
+    expect(dialog.get_by_text(re.compile("^Unpause"))).to_have_count(0)  # nothing to unpause
     params = accordion_panel(dialog, "Run Parameters")
     expect(params.locator("input[name=element_warehouse_conn_id]")).to_be_visible()
     assert label_texts(params) == ["Resources", "Full refresh", "Backfill start date", "Warehouse connection"]

@@ -94,6 +94,12 @@ def test_the_manual_trigger_form_takes_good_input(dagbag):
                         "warehouse_conn_id": None}
 
 
+def test_only_the_scheduled_dags_start_paused(dagbag):
+    """The manual DAG never runs by itself, so it starts unpaused; the daily one waits for its user."""
+    assert dagbag.dags["analytics_manual_sync"].is_paused_upon_creation is False
+    assert dagbag.dags["analytics_daily_sync"].is_paused_upon_creation is None  # Airflow's setting decides
+
+
 def test_the_manual_dag_maps_one_task_per_resource_labelled_by_name(dagbag):
     dag = dagbag.dags["analytics_manual_sync"]
     sync = dag.get_task("sync")
