@@ -324,14 +324,20 @@ def _counting_session(session_class: type, policy: Any, progress: SyncProgress, 
 
 
 def _decode_once(response: Any) -> None:
-    """Decode the body once, with orjson (several times faster than requests' decoder), for every reader."""
+    """Decode the body once, with orjson (several times faster than requests' decoder), for every reader.
+
+    The decoder holds the body, not the response: a response holding a function that holds the
+    response is a reference cycle, and the decoded page would then live on until the garbage
+    collector found it instead of going as soon as the page is done with.
+    """
     import orjson
 
+    content = response.content  # read already (the page check decodes it straight away)
     decoded: list[Any] = []
 
     def json(**kwargs: Any) -> Any:
         if not decoded:
-            decoded.append(orjson.loads(response.content))
+            decoded.append(orjson.loads(content))
         return decoded[0]
 
     response.json = json
