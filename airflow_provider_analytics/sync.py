@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
 import tempfile
 import time
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .builtin_source import builtin_source
@@ -197,9 +198,10 @@ def run_sync(
             return gone, _table_rows(pipeline, table)
 
         try:
-            normalize_info, load_info, (deleted, table_rows) = _run_pipeline(
-                pipeline, source, warehouse, dataset_name, after_load, logger
-            )
+            with _collections_skip_older_objects():
+                normalize_info, load_info, (deleted, table_rows) = _run_pipeline(
+                    pipeline, source, warehouse, dataset_name, after_load, logger
+                )
         except Exception as error:  # dlt wraps every step failure; report the root cause
             raise sync_error(error, resource, plan.base_url, session, f"{dataset_name}.{table}") from root_cause(error)
     rows = int(normalize_info.row_counts.get(table, 0)) if normalize_info else 0
@@ -225,6 +227,26 @@ def run_sync(
         cursor_start=cursor.start_ms if cursor else None,
         cursor_end=cursor.last_ms if cursor else None,
     )
+
+
+@contextmanager
+def _collections_skip_older_objects() -> Iterator[None]:
+    """While a sync runs, full garbage collections skip the objects that were alive before it.
+
+    A sync allocates a great many short-lived containers (decoded pages), so the interpreter runs
+    several full collections, and each one walks every object the process holds (Airflow, dlt,
+    pyarrow: most of the work). Freezing them first makes those collections look only at what
+    the sync itself created; they are unfrozen afterwards. When something else already froze
+    objects (Airflow does before forking workers), the process is left exactly as it is.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _apply_table_hints(
@@ -302,14 +324,20 @@ def _counting_session(session_class: type, policy: Any, progress: SyncProgress, 
 
 
 def _decode_once(response: Any) -> None:
-    """Decode the body once, with orjson (several times faster than requests' decoder), for every reader."""
+    """Decode the body once, with orjson (several times faster than requests' decoder), for every reader.
+
+    The decoder holds the body, not the response: a response holding a function that holds the
+    response is a reference cycle, and the decoded page would then live on until the garbage
+    collector found it instead of going as soon as the page is done with.
+    """
     import orjson
 
+    content = response.content  # read already (the page check decodes it straight away)
     decoded: list[Any] = []
 
     def json(**kwargs: Any) -> Any:
         if not decoded:
-            decoded.append(orjson.loads(response.content))
+            decoded.append(orjson.loads(content))
         return decoded[0]
 
     response.json = json

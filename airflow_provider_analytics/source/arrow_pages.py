@@ -42,6 +42,11 @@ class ArrowPageBuilder:
             [pa.field(field, pa.string() if kind == "timestamp" else _ARROW_TYPES[kind], nullable=field not in self.required)
              for field, kind in kinds.items()]
         )
+        self._timestamp_set = frozenset(self._timestamps)
+        self._schema = pa.schema(
+            [pa.field(field.name, TIMESTAMP) if field.name in self._timestamp_set else field
+             for field in self._read_schema]
+        )
         self.pages_as_records = 0
 
     def build(self, records: list[dict[str, Any]]) -> Optional[pa.Table]:
@@ -52,16 +57,18 @@ class ArrowPageBuilder:
             self.pages_as_records += 1
             return None
         dumps = orjson.dumps
-        json_fields = self._json
-        rows = [
-            {**record, **{field: dumps(record[field]).decode() for field in json_fields if record.get(field) is not None}}
-            for record in records
-        ]
+        # Column by column, with no per-record copies; nested values as orjson's UTF-8 bytes,
+        # which Arrow takes into a string column as they are.
+        values = {name: [record.get(name) for record in records] for name in self._read_schema.names}
+        for name in self._json:
+            values[name] = [None if value is None else dumps(value) for value in values[name]]
+        timestamps = self._timestamp_set
+        columns = []
         try:  # Arrow refuses text in a number column, a number in a text column, and so on
-            table = pa.Table.from_pylist(rows, schema=self._read_schema)
-            for field in self._timestamps:
-                index = table.schema.get_field_index(field)
-                table = table.set_column(index, pa.field(field, TIMESTAMP), table.column(index).cast(TIMESTAMP))
+            for field in self._read_schema:
+                column = pa.array(values[field.name], type=field.type)
+                columns.append(column.cast(TIMESTAMP) if field.name in timestamps else column)
+            table = pa.Table.from_arrays(columns, schema=self._schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError, orjson.JSONEncodeError):
             self.pages_as_records += 1
             return None

@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from requests import Request
+from requests.utils import resolve_proxies
 
 from .catalog import CATALOG
 from .concurrent_pages import concurrent_pages
@@ -62,8 +64,10 @@ def walk(session: Any, url: str, params: dict[str, Any], paginator: Any, auth: A
     """
     request = Request("GET", url, params=dict(params), auth=auth)
     paginator.init_request(request)
+    proxies: dict[tuple[str, str], Any] = {}
     while True:
-        response = session.send(session.prepare_request(request))
+        prepared = session.prepare_request(request)
+        response = session.send(prepared, proxies=_proxies_for(session, prepared, proxies))
         response.raise_for_status()
         data = response.json()["data"]
         paginator.update_state(response, data)
@@ -71,6 +75,19 @@ def walk(session: Any, url: str, params: dict[str, Any], paginator: Any, auth: A
         yield data
         if not paginator.has_next_page:
             return
+
+
+def _proxies_for(session: Any, prepared: Any, known: dict[tuple[str, str], Any]) -> Any:
+    """The proxies for this request, as `Session.send` would resolve them, worked out once per host.
+
+    Resolving reads the whole environment (`*_proxy`, `no_proxy`) on every request; the answer
+    depends only on the URL's scheme and host, which stay the same page after page.
+    """
+    parts = urlsplit(prepared.url or "")
+    key = (parts.scheme, parts.netloc)
+    if key not in known:
+        known[key] = resolve_proxies(prepared, session.proxies, session.trust_env)
+    return known[key]
 
 
 class BuiltinReader:
