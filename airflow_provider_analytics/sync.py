@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, replace
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from .builtin_source import builtin_source
 from .deletions import SeenIds, apply_deletions, check_mode, deleted_at_hint
 from .errors import ApiKeyRefusedError, SchemaFrozenError, SyncError, root_cause, sync_error
@@ -330,8 +332,6 @@ def _decode_once(response: Any) -> None:
     response is a reference cycle, and the decoded page would then live on until the garbage
     collector found it instead of going as soon as the page is done with.
     """
-    import orjson
-
     content = response.content  # read already (the page check decodes it straight away)
     decoded: list[Any] = []
 

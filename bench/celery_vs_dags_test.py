@@ -36,7 +36,7 @@ from tests.e2e.celery_topology import (  # noqa: E402
     run_dag_on_celery,
     warehouse_conn_json,
 )
-from tests.e2e.local_services import throwaway_databases  # noqa: E402
+from tests.local_services import throwaway_databases  # noqa: E402
 from tests.helpers import postgres_rows  # noqa: E402
 
 DAG_ID = "analytics_daily_sync"

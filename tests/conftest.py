@@ -19,9 +19,9 @@ os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 import pytest  # noqa: E402
 
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI  # noqa: E402
+from tests.local_services import PG_HOST, PG_PORT, reachable  # noqa: E402
 
 API_KEY = "sk-test-4f1c9a7e2b8d4c6f"
-PG_HOST, PG_PORT = "127.0.0.1", 5432
 
 
 def analytics_conn_json(base_url: str, key: str = API_KEY, **extra: object) -> str:
@@ -33,13 +33,7 @@ def analytics_conn_json(base_url: str, key: str = API_KEY, **extra: object) -> s
 
 
 def postgres_available() -> bool:
-    import socket
-
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=2):
-            return True
-    except OSError:
-        return False
+    return reachable(PG_HOST, PG_PORT)
 
 
 def require_service(available: bool, name: str) -> None:

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.local_services import PG_HOST, PG_PORT
+
 REPO = Path(__file__).resolve().parents[1]
 SEED_DOC = REPO / "docs" / "seed-analytics-api-config.md"
 SHARED_SEED_DOC = REPO.parent / "shared" / "seed" / "analytics-api-config.md"
@@ -21,7 +23,7 @@ def duckdb_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
 def postgres_rows(sql: str, dbname: str = "postgres") -> list[tuple[Any, ...]]:
     import psycopg2
 
-    con = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname)
+    con = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname=dbname)
     try:
         with con.cursor() as cur:
             cur.execute(sql)

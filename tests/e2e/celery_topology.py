@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from tests.e2e.airflow_stack import AirflowStack, RestClient, free_port, wait_for
-from tests.e2e.local_services import PG_HOST, PG_PORT
+from tests.local_services import PG_HOST, PG_PORT
 from tests.helpers import REPO
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379

@@ -36,7 +36,7 @@ from tests.e2e.browser import (
     publish,
     require_browser,
 )
-from tests.e2e.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
+from tests.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
 from tests.helpers import REPO, duckdb_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -17,7 +17,7 @@ from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from tests.conftest import require_service
 from tests.e2e.airflow_stack import AirflowStack, free_port, group_alive
 from tests.e2e.celery_topology import REDIS_HOST, REDIS_PORT, celery_env, forget_queue, run_dag_on_celery
-from tests.e2e.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
+from tests.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
 from tests.helpers import postgres_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""This machine's PostgreSQL for the end-to-end tests: reachability and databases of a test's own."""
+"""This machine's PostgreSQL for the tests: where it is, whether it answers, databases of a test's own."""
 
 from __future__ import annotations
 
