@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_analytics.source.settings import (
+    DEFAULT_AUTH_HEADER,
+    DEFAULT_AUTH_SCHEME,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    MAX_PAGE_SIZE,
+)
+
 __version__ = "0.1.0"
 
 CONN_TYPE = "analytics"
+DEFAULT_CONN_ID = "analytics_default"
 HOOK_CLASS = "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
+
+
+def _plain(number: float) -> float:
+    """A default as the form shows it: 60, not 60.0."""
+    return int(number) if float(number).is_integer() else number
+
 
 # The connection form, declared once: Airflow 3.2+ reads it from the provider info
 # without importing the hook, older releases ask the hook (which returns the same dict).
@@ -17,12 +33,12 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "placeholders": {
         "host": "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)",
         "password": "the API key of an API integration",
-        "extra": '{"key_header": "Authorization", "auth_scheme": "GenieKey"}',
-        "key_header": "Authorization",
-        "auth_scheme": "GenieKey (empty: send the bare key)",
-        "timeout": "60",
-        "page_size": "100",
-        "max_retry_wait": "60",
+        "extra": f'{{"key_header": "{DEFAULT_AUTH_HEADER}", "auth_scheme": "{DEFAULT_AUTH_SCHEME}"}}',
+        "key_header": DEFAULT_AUTH_HEADER,
+        "auth_scheme": f"{DEFAULT_AUTH_SCHEME} (empty: send the bare key)",
+        "timeout": str(_plain(DEFAULT_TIMEOUT)),
+        "page_size": str(DEFAULT_PAGE_SIZE),
+        "max_retry_wait": str(_plain(DEFAULT_MAX_RETRY_WAIT)),
     },
 }
 
@@ -32,27 +48,27 @@ CONN_FIELDS: dict[str, Any] = {
     "key_header": {
         "label": "Key header",
         "description": "HTTP header that carries the API key.",
-        "schema": {"type": ["string", "null"], "default": "Authorization"},
+        "schema": {"type": ["string", "null"], "default": DEFAULT_AUTH_HEADER},
     },
     "auth_scheme": {
         "label": "Auth scheme",
         "description": "Word sent before the key in the auth header; empty sends the bare key.",
-        "schema": {"type": ["string", "null"], "default": "GenieKey"},
+        "schema": {"type": ["string", "null"], "default": DEFAULT_AUTH_SCHEME},
     },
     "timeout": {
         "label": "Request timeout (seconds)",
         "description": "Per-request connect and read timeout.",
-        "schema": {"type": ["number", "null"], "default": 60},
+        "schema": {"type": ["number", "null"], "default": _plain(DEFAULT_TIMEOUT)},
     },
     "page_size": {
         "label": "Page size",
-        "description": "Records per page (the API's maximum is 100).",
-        "schema": {"type": ["integer", "null"], "default": 100, "minimum": 1, "maximum": 100},
+        "description": f"Records per page (the API's maximum is {MAX_PAGE_SIZE}).",
+        "schema": {"type": ["integer", "null"], "default": DEFAULT_PAGE_SIZE, "minimum": 1, "maximum": MAX_PAGE_SIZE},
     },
     "max_retry_wait": {
         "label": "Longest retry wait (seconds)",
         "description": "Caps each wait before a retry: the API's Retry-After / X-RateLimit-Period-In-Sec and backoff.",
-        "schema": {"type": ["number", "null"], "default": 60, "minimum": 0},
+        "schema": {"type": ["number", "null"], "default": _plain(DEFAULT_MAX_RETRY_WAIT), "minimum": 0},
     },
 }
 

@@ -12,9 +12,14 @@ Measured:
   defaults (json_link paginator on `paging.next`, limit 100) into the same destinations; a raw
   loop of HTTP requests plus JSON decoding over the same pages (the ceiling for this machine);
 - peak memory of the operator at `--alerts` and at `--big` alerts;
-- under latency (every request delayed `--latency` s): the operator reading keyset windows side by
+- under latency (every request delayed `--latency` s): the operator reading keyset slices side by
   side against a raw walk of `paging.next`, one page after another;
-- the import time of each DAG file in a fresh interpreter that has already imported Airflow.
+- the import time of each DAG file in a fresh interpreter that has already imported Airflow;
+- with `--against PATH`: the operator of another checkout (a release, the tree before a change)
+  in the same rounds, alternating with this one, and the ratio of the two.
+
+    git worktree add /tmp/before <rev>
+    python bench/sync_throughput.py --alerts 20000 --rounds 5 --big 0 --latency 0 --against /tmp/before
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ def child_plain_dlt(base_url: str, warehouse: str, target: str, **_: object) -> 
     if warehouse == "duckdb":
         destination = dlt.destinations.duckdb(target)
     else:
-        from airflow_provider_analytics.postgres_credentials import OptionalPasswordPostgresCredentials
+        from airflow_provider_analytics.warehouses.postgres_credentials import OptionalPasswordPostgresCredentials
 
         credentials = OptionalPasswordPostgresCredentials()  # trust auth here: dlt's own class wants a password
         credentials.host, credentials.port, credentials.username, credentials.database = (
@@ -102,8 +107,16 @@ def _import_first(child: str) -> None:
     import requests  # noqa: F401
 
     if child == "operator":
+        import importlib
+
         import airflow_provider_analytics.operators.analytics  # noqa: F401
-        import airflow_provider_analytics.sync  # noqa: F401
+        import orjson  # noqa: F401
+        import pyarrow  # noqa: F401
+
+        try:  # the sync module, wherever the checkout under test keeps it
+            importlib.import_module("airflow_provider_analytics.pipeline.sync")
+        except ModuleNotFoundError:
+            importlib.import_module("airflow_provider_analytics.sync")
     if child in ("operator", "plain"):
         import dlt  # noqa: F401
         import duckdb  # noqa: F401
@@ -182,11 +195,13 @@ class FakeApiProcess:
         self.process.wait(30)
 
 
-def measure(name: str, base_url: str, **options: object) -> dict:
+def measure(name: str, base_url: str, checkout: str | None = None, **options: object) -> dict:
+    """Run one contender in a fresh process; `checkout` puts another tree's package first on its path."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--base-url", base_url]
     for key, value in options.items():
         argv += [f"--{key}", str(value)]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=3600, cwd=REPO)
+    env = {**os.environ, "PYTHONPATH": checkout} if checkout else None
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=3600, cwd=REPO, env=env)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
         raise SystemExit(f"{name} {options} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -204,12 +219,13 @@ def drop_pg_schemas(prefix: str) -> None:
                 cur.execute(f'drop schema "{schema}" cascade')
 
 
-def contender_run(name: str, base_url: str, warehouse: str | None, alerts: int, concurrency: int) -> dict:
+def contender_run(name: str, base_url: str, warehouse: str | None, alerts: int, concurrency: int,
+                  checkout: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         target = str(Path(tmp) / "bench.duckdb") if warehouse == "duckdb" else f"bench_{uuid.uuid4().hex[:8]}"
         try:
             options = {"warehouse": warehouse, "target": target, "concurrency": concurrency} if warehouse else {}
-            result = measure(name, base_url, **options)
+            result = measure(name, base_url, checkout, **options)
         finally:
             if warehouse == "postgres":
                 drop_pg_schemas(target)
@@ -218,23 +234,28 @@ def contender_run(name: str, base_url: str, warehouse: str | None, alerts: int, 
     return result
 
 
-def throughput(alerts: int, rounds: int, concurrency: int, warehouses: list[str]) -> dict[str, dict]:
-    contenders = [("raw loop", "raw", None)]
+def throughput(alerts: int, rounds: int, concurrency: int, warehouses: list[str],
+               against: str | None = None) -> dict[str, dict]:
+    contenders: list[tuple[str, str, str | None, str | None]] = [("raw loop", "raw", None, None)]
     for warehouse in warehouses:
-        contenders += [(f"operator -> {warehouse}", "operator", warehouse), (f"plain dlt -> {warehouse}", "plain", warehouse)]
-    runs: dict[str, list[dict]] = {label: [] for label, _, _ in contenders}
+        contenders += [(f"operator -> {warehouse}", "operator", warehouse, None),
+                       (f"plain dlt -> {warehouse}", "plain", warehouse, None)]
+        if against:
+            contenders.append((f"other operator -> {warehouse}", "operator", warehouse, against))
+    runs: dict[str, list[dict]] = {label: [] for label, _, _, _ in contenders}
     api = FakeApiProcess(alerts)
     try:
         for round_no in range(1, rounds + 1):
-            for label, name, warehouse in contenders:
-                result = contender_run(name, api.base_url, warehouse, alerts, concurrency)
+            for label, name, warehouse, checkout in contenders:
+                result = contender_run(name, api.base_url, warehouse, alerts, concurrency, checkout)
                 runs[label].append(result)
                 print(f"round {round_no}: {label:<24}{result['seconds']:8.2f} s {alerts / result['seconds']:9.0f} rec/s "
                       f"{result['rss_mb']:7.0f} MB", flush=True)
     finally:
         api.stop()
     return {label: {"seconds": statistics.median(r["seconds"] for r in results),
-                    "rss_mb": max(r["rss_mb"] for r in results)} for label, results in runs.items()}
+                    "rss_mb": max(r["rss_mb"] for r in results),
+                    "each": [r["seconds"] for r in results]} for label, results in runs.items()}
 
 
 def memory(alerts: int, big: int, concurrency: int) -> dict[int, float]:
@@ -254,11 +275,11 @@ def latency(alerts: int, delay: float, concurrency: int) -> dict[str, float]:
     try:
         walk = contender_run("raw", api.base_url, None, alerts, 1)["seconds"]
         print(f"latency {delay * 1000:.0f} ms: paging.next walk, one page after another: {walk:.1f} s", flush=True)
-        windows = contender_run("operator", api.base_url, "duckdb", alerts, concurrency)["seconds"]
-        print(f"latency {delay * 1000:.0f} ms: operator, {concurrency} windows side by side: {windows:.1f} s", flush=True)
+        slices = contender_run("operator", api.base_url, "duckdb", alerts, concurrency)["seconds"]
+        print(f"latency {delay * 1000:.0f} ms: operator, {concurrency} slices side by side: {slices:.1f} s", flush=True)
     finally:
         api.stop()
-    return {"walk": walk, "windows": windows}
+    return {"walk": walk, "slices": slices}
 
 
 def dag_import_times() -> dict[str, float]:
@@ -287,10 +308,12 @@ def main() -> None:
     parser.add_argument("--latency-alerts", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=8, help="the operator's max_concurrent_requests")
     parser.add_argument("--warehouses", default="duckdb,postgres")
+    parser.add_argument("--against", metavar="PATH", help="another checkout whose operator runs in the same rounds")
     args = parser.parse_args()
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-    medians = throughput(args.alerts, args.rounds, args.concurrency, args.warehouses.split(","))
+    against = str(Path(args.against).resolve()) if args.against else None
+    medians = throughput(args.alerts, args.rounds, args.concurrency, args.warehouses.split(","), against)
     peaks = memory(args.alerts, args.big, args.concurrency) if args.big else {}
     under_latency = latency(args.latency_alerts, args.latency, args.concurrency) if args.latency else {}
     imports = dag_import_times()
@@ -304,14 +327,19 @@ def main() -> None:
     for warehouse in args.warehouses.split(","):
         operator, plain = medians[f"operator -> {warehouse}"]["seconds"], medians[f"plain dlt -> {warehouse}"]["seconds"]
         print(f"{warehouse}: operator / plain dlt {plain / operator:.1f}x; operator / raw loop {raw / operator:.0%}")
+        if against:
+            ours, theirs = medians[f"operator -> {warehouse}"]["each"], medians[f"other operator -> {warehouse}"]["each"]
+            ratios = sorted(b / a for a, b in zip(ours, theirs))
+            print(f"{warehouse}: seconds at {against} / seconds here, round by round: "
+                  f"median {statistics.median(ratios):.2f} (min {ratios[0]:.2f}, max {ratios[-1]:.2f})")
     if peaks:
         small, big = peaks[args.alerts], peaks[args.big]
         print(f"peak RSS, operator -> duckdb: {small:.0f} MB at {args.alerts:,} alerts, {big:.0f} MB at "
               f"{args.big:,} ({big / small - 1:+.0%})")
     if under_latency:
         print(f"{args.latency_alerts:,} alerts, {args.latency * 1000:.0f} ms per request: paging.next walk "
-              f"{under_latency['walk']:.1f} s, operator {under_latency['windows']:.1f} s "
-              f"({under_latency['walk'] / under_latency['windows']:.1f}x faster)")
+              f"{under_latency['walk']:.1f} s, operator {under_latency['slices']:.1f} s "
+              f"({under_latency['walk'] / under_latency['slices']:.1f}x faster)")
     for name, seconds in imports.items():
         print(f"import dags/{name}: {seconds * 1000:.0f} ms")
 

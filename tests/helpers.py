@@ -61,7 +61,7 @@ def assert_same_record(upstream: dict[str, Any], stored: dict[str, Any], resourc
     from dlt.common.normalizers.naming.snake_case import NamingConvention
 
     from airflow_provider_analytics.source.schema_hints import column_hints
-    from airflow_provider_analytics.source.windows import epoch_ms
+    from airflow_provider_analytics.source.timestamps import epoch_ms
 
     naming = NamingConvention()
     hints = column_hints(resource)

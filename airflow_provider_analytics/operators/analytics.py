@@ -6,17 +6,41 @@ Importing this module costs nothing beyond Airflow: dlt, duckdb and requests loa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from airflow.sdk import Asset, AssetAlias, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_analytics.errors import ApiKeyRefusedError
+from airflow_provider_analytics import DEFAULT_CONN_ID
+from airflow_provider_analytics.pipeline.deletions import DEFAULT_DELETIONS
+from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SyncError
+from airflow_provider_analytics.pipeline.options import (
+    DEFAULT_DATASET,
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_PROGRESS_INTERVAL,
+    SyncOptions,
+)
+from airflow_provider_analytics.source.incremental import (
+    DEFAULT_CURSOR_FIELD,
+    DEFAULT_LOOKBACK_SECONDS,
+    IncrementalOptions,
+)
+from airflow_provider_analytics.source.paging.guards import PaginationGuards
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_analytics.pipeline.sync import SyncSummary
+    from airflow_provider_analytics.pipeline.warehouse import Warehouse
+    from airflow_provider_analytics.source.settings import ApiSettings
 
 #: Every sync reports its table's Asset through this alias: the table's URI depends on the
 #: warehouse connection, which is only read when the task runs.
 ASSET_ALIAS = "analytics_sync"
 ON_NOT_FOUND = ("fail", "skip")
+#: The summary fields an Asset event carries in its extra.
+ASSET_EXTRA_FIELDS = ("resource", "dataset", "table", "warehouse", "rows", "table_rows", "deleted", "mode",
+                      "records_fetched", "pages")
 
 
 class ApiKeyRefusedFailure(AirflowFailException, ApiKeyRefusedError):
@@ -25,6 +49,10 @@ class ApiKeyRefusedFailure(AirflowFailException, ApiKeyRefusedError):
 
 class AnalyticsSyncOperator(BaseOperator):
     """Sync one resource of the analytics API into `<dataset_name>.<table>` with dlt merge writes.
+
+    The arguments become one `SyncOptions`, checked when the task runs (after Airflow renders
+    the template fields, so values from the trigger form are checked the same way); `on_not_found`
+    is the operator's own and is checked when the operator is made.
 
     :param resource: users, teams, services, integrations, incidents or alerts; or the name of a
         resource in `config`.
@@ -50,7 +78,7 @@ class AnalyticsSyncOperator(BaseOperator):
     :param freeze_schema: fail the task, loading nothing, when the API sends a field the table
         does not have (default: it becomes a new column).
     :param max_concurrent_requests: alerts and incidents: how many pages may be requested at the
-        same time (keyset windows read side by side); 1 reads one page after another. Keep it
+        same time (keyset slices read side by side); 1 reads one page after another. Keep it
         within the API's rate limit.
     :param on_not_found: what a 404 from the endpoint does (an account without incidents, say):
         `fail` (default) or `skip` (the task ends as skipped, with the reason in the log).
@@ -85,23 +113,23 @@ class AnalyticsSyncOperator(BaseOperator):
         self,
         *,
         resource: str,
-        analytics_conn_id: str = "analytics_default",
-        warehouse_conn_id: str | None = None,
-        dataset_name: str = "analytics",
-        config: dict[str, Any] | None = None,
-        table_name: str | None = None,
+        analytics_conn_id: str = DEFAULT_CONN_ID,
+        warehouse_conn_id: Optional[str] = None,
+        dataset_name: str = DEFAULT_DATASET,
+        config: Optional[dict[str, Any]] = None,
+        table_name: Optional[str] = None,
         full_refresh: bool | str = False,
         backfill_start: Any = None,
-        cursor_field: str = "updatedAt",
-        lookback_seconds: float = 300.0,
-        deletions: str = "mark",
+        cursor_field: str = DEFAULT_CURSOR_FIELD,
+        lookback_seconds: float = DEFAULT_LOOKBACK_SECONDS,
+        deletions: str = DEFAULT_DELETIONS,
         freeze_schema: bool = False,
         on_not_found: str = "fail",
-        max_concurrent_requests: int = 4,
-        max_pages: int | None = None,
+        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
+        max_pages: Optional[int] = None,
         allow_foreign_hosts: bool = False,
-        progress_interval: float = 10.0,
-        pipelines_dir: str | None = None,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        pipelines_dir: Optional[str] = None,
         use_dlt_airflow_secrets: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -122,10 +150,6 @@ class AnalyticsSyncOperator(BaseOperator):
         self.deletions = deletions
         self.freeze_schema = freeze_schema
         self.on_not_found = on_not_found
-        if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int) or (
-            max_concurrent_requests < 1
-        ):
-            raise ValueError(f"max_concurrent_requests must be an integer >= 1, not {max_concurrent_requests!r}")
         self.max_concurrent_requests = max_concurrent_requests
         self.max_pages = max_pages
         self.allow_foreign_hosts = allow_foreign_hosts
@@ -133,27 +157,35 @@ class AnalyticsSyncOperator(BaseOperator):
         self.pipelines_dir = pipelines_dir
         self.use_dlt_airflow_secrets = use_dlt_airflow_secrets
 
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_analytics.hooks.analytics import AnalyticsHook
-        from airflow_provider_analytics.sync import SyncError
-        from airflow_provider_analytics.warehouse import resolve_warehouse
+    def sync_options(self) -> SyncOptions:
+        """The operator's arguments, as rendered for this run, checked as one `SyncOptions`."""
+        return SyncOptions(
+            dataset_name=self.dataset_name,
+            table_name=self.table_name or None,
+            full_refresh=self.full_refresh,  # type: ignore[arg-type]  # rendered text is read as a flag
+            incremental=IncrementalOptions(
+                cursor_field=self.cursor_field,
+                lookback_seconds=self.lookback_seconds,
+                start_date=self.backfill_start or None,
+            ),
+            guards=PaginationGuards(max_pages=self.max_pages, allow_foreign_hosts=self.allow_foreign_hosts),
+            deletions=self.deletions,
+            freeze_schema=self.freeze_schema,
+            max_concurrent_requests=self.max_concurrent_requests,
+            progress_interval=self.progress_interval,
+            pipelines_dir=self.pipelines_dir,
+            use_airflow_secrets=self.use_dlt_airflow_secrets,
+        )
 
-        api = AnalyticsHook(analytics_conn_id=self.analytics_conn_id).api_settings
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_analytics.hooks.analytics import AnalyticsHook
+        from airflow_provider_analytics.warehouses import resolve_warehouse
+
+        options = self.sync_options()
+        api = AnalyticsHook(analytics_conn_id=self.analytics_conn_id).get_conn()
         self._mask_config_secrets()
         warehouse = resolve_warehouse(self.warehouse_conn_id)
-        try:
-            summary = self._run(api, warehouse)
-        except ApiKeyRefusedError as error:  # a retry would be refused again: fail without retrying
-            raise ApiKeyRefusedFailure(str(error)) from None
-        except SyncError as error:
-            if self.on_not_found == "skip" and _http_status(error.__cause__) == 404:
-                from airflow.sdk.exceptions import AirflowSkipException
-
-                raise AirflowSkipException(
-                    f"{self.resource}: the API has no such endpoint for this account (HTTP 404); "
-                    "skipped, as on_not_found='skip' asks."
-                ) from None
-            raise
+        summary = self._run(api, warehouse, options)
         result = summary.as_dict()
         result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
         self._emit_asset_event(context, result)
@@ -172,66 +204,43 @@ class AnalyticsSyncOperator(BaseOperator):
         )
         return result
 
+    def _run(self, api: ApiSettings, warehouse: Warehouse, options: SyncOptions) -> SyncSummary:
+        """The sync, its failures said the Airflow way: a refused key fails at once, a 404 may skip."""
+        from airflow_provider_analytics.pipeline.sync import run_sync
+
+        try:
+            return run_sync(self.resource, api, warehouse, options, config=self.config, logger=self.log)
+        except ApiKeyRefusedError as error:  # a retry would be refused again: fail without retrying
+            raise ApiKeyRefusedFailure(str(error)) from None
+        except SyncError as error:
+            if self.on_not_found == "skip" and _http_status(error.__cause__) == 404:
+                from airflow.sdk.exceptions import AirflowSkipException
+
+                raise AirflowSkipException(
+                    f"{self.resource}: the API has no such endpoint for this account (HTTP 404); "
+                    "skipped, as on_not_found='skip' asks."
+                ) from None
+            raise
+
     def _mask_config_secrets(self) -> None:
         """A key written into `config` gets the same masking as the connection's password."""
         if not self.config:
             return
         from airflow.sdk.log import mask_secret
 
-        from airflow_provider_analytics.source.config import secret_values
+        from airflow_provider_analytics.source.seed_config import secret_values
 
         for secret in secret_values(self.config):
             mask_secret(secret)
-
-    def _run(self, api: Any, warehouse: Any) -> Any:
-        from airflow_provider_analytics.source.config import PaginationGuards
-        from airflow_provider_analytics.source.incremental import IncrementalOptions
-        from airflow_provider_analytics.sync import run_sync
-
-        return run_sync(
-            self.resource,
-            api,
-            warehouse,
-            dataset_name=self.dataset_name,
-            config=self.config,
-            table_name=self.table_name,
-            incremental=IncrementalOptions(
-                cursor_field=self.cursor_field,
-                lookback_seconds=self.lookback_seconds,
-                start_date=self.backfill_start or None,
-            ),
-            full_refresh=as_bool(self.full_refresh, "full_refresh"),
-            deletions=self.deletions,
-            freeze_schema=self.freeze_schema,
-            max_concurrent_requests=self.max_concurrent_requests,
-            pipelines_dir=self.pipelines_dir,
-            guards=PaginationGuards(max_pages=self.max_pages, allow_foreign_hosts=self.allow_foreign_hosts),
-            progress_interval=self.progress_interval,
-            use_airflow_secrets=self.use_dlt_airflow_secrets,
-            logger=self.log,
-        )
 
     def _emit_asset_event(self, context: Any, result: dict[str, Any]) -> None:
         """Tell Airflow the table changed, with the counts, for DAGs scheduled on its Asset."""
         events = context.get("outlet_events") if hasattr(context, "get") else None
         if events is None:  # execute() called outside a task run
             return
-        extra = {key: result[key] for key in ("resource", "dataset", "table", "warehouse", "rows", "table_rows",
-                                              "deleted", "mode", "records_fetched", "pages")}
+        extra = {key: result[key] for key in ASSET_EXTRA_FIELDS}
         events[AssetAlias(ASSET_ALIAS)].add(Asset(result["asset_uri"]), extra=extra)
 
 
 def _http_status(error: BaseException | None) -> int | None:
     return getattr(getattr(error, "response", None), "status_code", None)
-
-
-def as_bool(value: Any, name: str) -> bool:
-    """A flag that may arrive rendered from a template as text ("True", "false")."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off", "", "none"):
-        return False
-    raise ValueError(f"{name} must be true or false, not {value!r}")

@@ -1,20 +1,29 @@
-"""The six built-in resources of the API: path, envelope and paging of each."""
+"""The API's built-in resources: where each lives and how it pages; the API's limits on paging."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+#: The API refuses `offset + limit` above this (alerts, incidents, services).
+OFFSET_CAP = 20_000
+#: Where every list response keeps its records, and the key each record is merged on.
+DATA_SELECTOR = "data"
+PRIMARY_KEY = "id"
 
 
 @dataclass(frozen=True)
 class ResourceSpec:
-    """One upstream endpoint: where it lives and how it pages."""
+    """One upstream endpoint: where it lives and how it pages.
+
+    :param paginated: lists in pages (`limit`, `offset`, `paging.next`); else one response holds all.
+    :param offset_capped: the API stops at OFFSET_CAP records per listing.
+    :param window_field: a time field the API can search and sort on (`createdAt`): the resource is
+        read incrementally on a cursor, and past the cap its listings go on in windows of it.
+    """
 
     name: str
     path: str
     paginated: bool
-    sort: str | None = None
-    order: str | None = None
     offset_capped: bool = False
     window_field: str | None = None
 
@@ -36,27 +45,9 @@ CATALOG: dict[str, ResourceSpec] = {
         ResourceSpec("teams", "/v2/teams", paginated=False),
         ResourceSpec("services", "/v1/services", paginated=True, offset_capped=True),
         ResourceSpec("integrations", "/v2/integrations", paginated=False),
-        ResourceSpec("incidents", "/v1/incidents", paginated=True, sort="createdAt", order="asc",
-                     offset_capped=True, window_field="createdAt"),
-        ResourceSpec("alerts", "/v2/alerts", paginated=True, sort="createdAt", order="asc",
-                     offset_capped=True, window_field="createdAt"),
+        ResourceSpec("incidents", "/v1/incidents", paginated=True, offset_capped=True, window_field="createdAt"),
+        ResourceSpec("alerts", "/v2/alerts", paginated=True, offset_capped=True, window_field="createdAt"),
     )
 }
 
 RESOURCE_NAMES: tuple[str, ...] = tuple(CATALOG)
-
-
-def builtin_resource(name: str, page_size: int) -> dict[str, Any]:
-    """A dlt resource config (paginator left to the caller) for a built-in resource."""
-    spec = CATALOG[name]
-    endpoint: dict[str, Any] = {"path": spec.path, "data_selector": "data"}
-    if spec.paginated:
-        params: dict[str, Any] = {"limit": page_size}
-        if spec.sort:
-            params["sort"] = spec.sort
-        if spec.order:
-            params["order"] = spec.order
-        endpoint["params"] = params
-    else:
-        endpoint["paginator"] = "single_page"
-    return {"name": name, "primary_key": "id", "write_disposition": "merge", "endpoint": endpoint}

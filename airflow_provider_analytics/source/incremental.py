@@ -9,46 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
 from typing import Any, Callable, Optional
+
+from .errors import IncrementalConfigError
+from .timestamps import iso_from_ms, to_epoch_ms
 
 STATE_KEY = "incremental"
 CURSOR_FIELDS = ("updatedAt", "createdAt")
+DEFAULT_CURSOR_FIELD = "updatedAt"
 DEFAULT_LOOKBACK_SECONDS = 300.0
 
 log = logging.getLogger(__name__)
-
-
-class IncrementalConfigError(ValueError):
-    """An incremental option has a value that cannot work; the message names it."""
-
-
-def to_epoch_ms(value: Any, name: str = "start_date") -> Optional[int]:
-    """A start date given as datetime, date, ISO-8601 text or epoch ms -> epoch ms (UTC if naive)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise IncrementalConfigError(f"{name} must be a date, a datetime, ISO-8601 text or epoch ms, not {value!r}")
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise IncrementalConfigError(
-                f"{name}={value!r} is not an ISO-8601 date or timestamp (e.g. 2024-01-31 or 2024-01-31T12:00:00Z)"
-            ) from None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return round(value.timestamp() * 1000)
-    raise IncrementalConfigError(f"{name} must be a date, a datetime, ISO-8601 text or epoch ms, not {type(value).__name__}")
-
-
-def iso_from_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -60,13 +31,11 @@ class IncrementalOptions:
     :param lookback_seconds: each run starts this far before the stored cursor, so records whose
         change became visible late are not missed; they are merged again, not duplicated.
     :param start_date: the first run (and a full refresh) starts here; None means everything.
-    :param full_refresh: ignore the stored cursor and re-sync from `start_date`.
     """
 
-    cursor_field: str = "updatedAt"
+    cursor_field: str = DEFAULT_CURSOR_FIELD
     lookback_seconds: float = DEFAULT_LOOKBACK_SECONDS
     start_date: Any = None
-    full_refresh: bool = False
     start_ms: Optional[int] = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -84,19 +53,23 @@ class IncrementalOptions:
 class CursorState:
     """The stored cursor of one resource: where a run starts, and how far it got.
 
-    `state` returns the resource's dlt state dict; the default reads `dlt.current.resource_state`,
-    which only exists while dlt extracts, which is exactly when the paginator asks.
+    :param full_refresh: ignore the stored cursor and re-sync from the options' `start_date`.
+    :param state: returns the resource's dlt state dict; the default reads
+        `dlt.current.resource_state`, which only exists while dlt extracts, which is exactly
+        when the walk asks.
     """
 
     def __init__(
         self,
         resource: str,
         options: IncrementalOptions,
+        full_refresh: bool = False,
         state: Callable[[], dict[str, Any]] | None = None,
         logger: logging.Logger | logging.LoggerAdapter | None = None,
     ) -> None:
         self.resource = resource
         self.options = options
+        self.full_refresh = full_refresh
         self._state_provider = state or _dlt_resource_state(resource)
         self._logger = logger or log
         self._baseline: Optional[int] = None
@@ -108,7 +81,7 @@ class CursorState:
         stored = self._state_provider().get(STATE_KEY) or {}
         options = self.options
         reusable = (
-            not options.full_refresh
+            not self.full_refresh
             and stored.get("cursor_field") == options.cursor_field
             and isinstance(stored.get("last_value_ms"), int)
         )
@@ -125,7 +98,7 @@ class CursorState:
             )
         else:
             start = options.start_ms
-            why = "full refresh" if options.full_refresh else "no stored cursor"
+            why = "full refresh" if self.full_refresh else "no stored cursor"
             since = iso_from_ms(start) if start is not None else "the beginning"
             self._logger.info("%s: %s, syncing from %s (%s)", self.resource, why, since, options.cursor_field)
         self.start_ms = start

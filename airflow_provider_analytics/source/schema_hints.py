@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["SCHEMA_RESOURCES", "column_hints", "load_json_schema"]
+__all__ = ["SCHEMA_RESOURCES", "column_hints", "column_hints_if_known", "load_json_schema"]
 
 _SCHEMA_DIR = files(__package__).joinpath("schemas")
 
@@ -93,3 +93,8 @@ def column_hints(resource: str) -> dict[str, dict[str, Any]]:
             "description": prop.get("description", ""),
         }
     return hints
+
+
+def column_hints_if_known(resource: str) -> dict[str, dict[str, Any]]:
+    """``column_hints`` for a resource that ships a schema; nothing for another (a seed config's own)."""
+    return column_hints(resource) if resource in SCHEMA_RESOURCES else {}

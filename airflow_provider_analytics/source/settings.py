@@ -1,4 +1,7 @@
-"""What the dlt side needs to reach the API: base URL, key and request settings, never printed."""
+"""What the dlt side needs to reach the API: base URL, key and request settings, never printed.
+
+The connection's defaults are written here once; the connection form and the hook read them.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,29 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from .errors import ApiSettingsError
+
 DEFAULT_AUTH_HEADER = "Authorization"
 DEFAULT_AUTH_SCHEME = "GenieKey"
+#: Per-request connect and read timeout, in seconds.
 DEFAULT_TIMEOUT = 60.0
 #: Longest single wait before a retry (a Retry-After / X-RateLimit-Period-In-Sec hint or a backoff step).
 DEFAULT_MAX_RETRY_WAIT = 60.0
+#: Records per page; the API's own maximum is MAX_PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 100
 
-
-class ApiSettingsError(ValueError):
-    """The API settings are unusable; the message says what to fix (and never holds the key)."""
+__all__ = [
+    "DEFAULT_AUTH_HEADER",
+    "DEFAULT_AUTH_SCHEME",
+    "DEFAULT_MAX_RETRY_WAIT",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TIMEOUT",
+    "MAX_PAGE_SIZE",
+    "ApiSettings",
+    "ApiSettingsError",
+    "has_credentials",
+]
 
 
 def has_credentials(url: Any) -> bool:
@@ -28,9 +43,13 @@ def has_credentials(url: Any) -> bool:
     return bool(parsed and (parsed.username or parsed.password))
 
 
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")
+
+
 @dataclass(frozen=True)
 class ApiSettings:
-    """Base URL, key and request settings of one API account."""
+    """Base URL, key and request settings of one API account; checked when made."""
 
     base_url: str
     api_key: str = field(repr=False)
@@ -56,10 +75,9 @@ class ApiSettings:
             raise ApiSettingsError("No API key: put the key in the connection's password field.")
         if not self.auth_header:
             raise ApiSettingsError("The auth header name is empty: leave it unset for 'Authorization'.")
-        if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
+        if not (_is_seconds(self.timeout) and self.timeout > 0):
             raise ApiSettingsError(f"The request timeout must be a positive number of seconds, not {self.timeout!r}.")
-        if not (isinstance(self.max_retry_wait, (int, float)) and not isinstance(self.max_retry_wait, bool)
-                and 0 <= self.max_retry_wait < float("inf")):
+        if not _is_seconds(self.max_retry_wait):
             raise ApiSettingsError(
                 f"The longest wait before a retry (max_retry_wait) must be a number of seconds >= 0, not {self.max_retry_wait!r}."
             )
@@ -78,5 +96,5 @@ class ApiSettings:
         return APIKeyAuth(name=self.auth_header, api_key=self.auth_value, location="header")
 
     def headers(self) -> dict[str, str]:
-        """Auth header for plain `requests` calls (connection tests)."""
+        """The auth header, for a request made without dlt (the connection probe)."""
         return {self.auth_header: self.auth_value}

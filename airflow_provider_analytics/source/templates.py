@@ -6,35 +6,33 @@ meaning: the rendered text is read back as a Python literal when it is one,
 and a fixed set of values counts as false.
 
 Templates run in a sandbox that also forbids mutating the context, because
-the context holds live response data. Compiled templates are cached here,
-keyed by their text, so objects that use templates only need to store
-strings and stay deep-copyable and picklable.
+the context holds live response data. Compiled templates are cached by their
+text, so objects that use templates only need to store strings and stay
+deep-copyable and picklable.
 """
 
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-__all__ = ["TemplateRenderError", "render", "is_falsy", "check_template"]
+from .errors import TemplateRenderError
+
+__all__ = ["TemplateRenderError", "check_template", "compiled", "is_falsy", "render"]
 
 _MAX_SHOWN = 200
-_CACHE_LIMIT = 512
+_CACHE_SIZE = 512
 
 # ImmutableSandboxedEnvironment is a SandboxedEnvironment that also refuses
 # calls such as `dict.update` or `list.append` on context values.
 _ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-_COMPILED: dict[str, jinja2.Template] = {}
 
 # Airbyte's false values, plus None / "None" (a rendered None reads back as None).
 _FALSY_STRINGS = frozenset({"False", "false", "", "None", "{}", "[]", "()", "0", "0.0"})
-
-
-class TemplateRenderError(ValueError):
-    """A template could not be compiled or rendered."""
 
 
 def _shown(template: str) -> str:
@@ -43,21 +41,21 @@ def _shown(template: str) -> str:
     return repr(text)
 
 
-def _compile(template: str) -> jinja2.Template:
+def compiled(template: str) -> jinja2.Template:
+    """The compiled template (cached by its text); TemplateRenderError for a syntax error."""
     if not isinstance(template, str):
         raise TemplateRenderError(f"a template must be a string, got {type(template).__name__}")
-    compiled = _COMPILED.get(template)
-    if compiled is None:
-        try:
-            compiled = _ENV.from_string(template)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateRenderError(
-                f"template {_shown(template)} has a syntax error at line {exc.lineno}: {exc.message}"
-            ) from None
-        if len(_COMPILED) >= _CACHE_LIMIT:
-            _COMPILED.clear()
-        _COMPILED[template] = compiled
-    return compiled
+    return _compile(template)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _compile(template: str) -> jinja2.Template:
+    try:
+        return _ENV.from_string(template)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateRenderError(
+            f"template {_shown(template)} has a syntax error at line {exc.lineno}: {exc.message}"
+        ) from None
 
 
 def check_template(template: str) -> None:
@@ -65,7 +63,7 @@ def check_template(template: str) -> None:
 
     Lets a config be rejected before any request is made.
     """
-    _compile(template)
+    compiled(template)
 
 
 def _literal(text: str) -> Any:
@@ -88,9 +86,8 @@ def render(template: str, context: dict[str, Any]) -> Any:
     while rendering raise TemplateRenderError, whose message shows the
     template but never the context values.
     """
-    compiled = _compile(template)
     try:
-        text = compiled.render(context)
+        text = compiled(template).render(context)
     except jinja2.TemplateError as exc:
         # Jinja's messages name attributes and types, not values.
         raise TemplateRenderError(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from airflow_provider_analytics.hooks.analytics import AnalyticsConnectionError
-from airflow_provider_analytics.source.config import ConfigError
+from airflow_provider_analytics.source.errors import ConfigError
 from airflow_provider_analytics.testing.fake_api import FIELDS, FakeReply
 from tests.conftest import API_KEY
 from tests.helpers import load_seed_config, sync_to as sync

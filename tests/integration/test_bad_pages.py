@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_analytics.sync import SyncError
+from airflow_provider_analytics.pipeline.errors import SyncError
 from airflow_provider_analytics.testing.fake_api import FakeReply
 from tests.helpers import sync_to as sync
 

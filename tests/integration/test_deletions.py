@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_analytics.deletions import DeletionConfigError
-from airflow_provider_analytics.sync import ApiKeyRefusedError
+from airflow_provider_analytics.pipeline.deletions import DeletionConfigError
+from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError
 from airflow_provider_analytics.testing.fake_api import FakeReply
 from tests.helpers import sync_to as sync
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
-from airflow_provider_analytics.sync import ApiKeyRefusedError, SyncError
+from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SyncError
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI, FakeReply, FakeRequest
 from tests.conftest import API_KEY, analytics_conn_json
 from tests.helpers import load_seed_config, seed_error_handler, sync_to
@@ -109,7 +109,7 @@ def test_429_waits_as_long_as_the_api_says_capped_by_max_retry_wait_then_loads_e
                       {header: value, "X-RateLimit-State": "THROTTLED", "X-RateLimit-Reason": "ConfigurationApi"})
     fault = PageFault(USERS, reply, first=2, times=throttled)
     api.faults.append(fault)
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.retry"):
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.http.session"):
         summary = sync_to(target, "users")
     assert summary["rows"] == len(api.records("users"))
     assert_exact(target, api, "users")

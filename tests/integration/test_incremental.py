@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
-from airflow_provider_analytics.source.windows import epoch_ms
+from airflow_provider_analytics.source.timestamps import epoch_ms
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from tests.helpers import assert_same_record, sync_to as sync
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_analytics.source.config import PaginationGuards
+from airflow_provider_analytics.source.errors import OffsetCapError
+from airflow_provider_analytics.source.paging.guards import PaginationGuards
 from airflow_provider_analytics.source.settings import ApiSettings
-from airflow_provider_analytics.source.windows import OffsetCapError, epoch_ms
-from airflow_provider_analytics.sync import SyncError, run_sync
+from airflow_provider_analytics.source.timestamps import epoch_ms
+from airflow_provider_analytics.pipeline.errors import SyncError
+from airflow_provider_analytics.pipeline.options import SyncOptions
+from airflow_provider_analytics.pipeline.sync import run_sync
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
-from airflow_provider_analytics.warehouse import duckdb_warehouse
+from airflow_provider_analytics.warehouses.duckdb import duckdb_warehouse
 from tests.helpers import duckdb_rows, load_seed_config
 
 KEY = "cap-test-key"
@@ -24,8 +27,8 @@ def test_trimmed_fraction_timestamps_parse_to_epoch_ms():
 
 def sync_into(tmp_path, api, resource, cap, config=None):
     warehouse = duckdb_warehouse(tmp_path / "cap.duckdb")
-    summary = run_sync(resource, ApiSettings(api.base_url, KEY), warehouse, config=config,
-                       guards=PaginationGuards(offset_cap=cap), progress_interval=0).as_dict()
+    options = SyncOptions(guards=PaginationGuards(offset_cap=cap), progress_interval=0)
+    summary = run_sync(resource, ApiSettings(api.base_url, KEY), warehouse, options, config=config).as_dict()
     rows = duckdb_rows(tmp_path / "cap.duckdb", f"select count(*), count(distinct id) from analytics.{resource}")[0]
     return summary, rows
 

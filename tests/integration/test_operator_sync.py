@@ -10,8 +10,8 @@ import pytest
 
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
 from airflow_provider_analytics.source.catalog import CATALOG, RESOURCE_NAMES
-from airflow_provider_analytics.sync import ApiKeyRefusedError
-from airflow_provider_analytics.source.config import ConfigError
+from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError
+from airflow_provider_analytics.source.errors import ConfigError
 from tests.conftest import API_KEY, analytics_conn_json
 from tests.helpers import count_and_distinct, duckdb_rows, load_seed_config, postgres_rows, seed_error_handler
 

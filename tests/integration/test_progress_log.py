@@ -6,9 +6,10 @@ import logging
 import re
 
 from airflow_provider_analytics.source.settings import ApiSettings
-from airflow_provider_analytics.sync import run_sync
+from airflow_provider_analytics.pipeline.options import SyncOptions
+from airflow_provider_analytics.pipeline.sync import run_sync
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
-from airflow_provider_analytics.warehouse import duckdb_warehouse
+from airflow_provider_analytics.warehouses.duckdb import duckdb_warehouse
 
 KEY = "progress-key"
 
@@ -18,7 +19,7 @@ def test_progress_lines_report_pages_records_and_rate_while_the_sync_runs(tmp_pa
     with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 1500}, latency=0.03) as api:
         with caplog.at_level(logging.INFO, logger="task-log"):
             summary = run_sync("alerts", ApiSettings(api.base_url, KEY), duckdb_warehouse(tmp_path / "p.duckdb"),
-                               progress_interval=0.1, logger=logger)
+                               SyncOptions(progress_interval=0.1), logger=logger)
     lines = [r.getMessage() for r in caplog.records if r.name == "task-log"]
     progress = [m for m in lines if re.fullmatch(r"alerts: \d+ pages, \d+ records fetched in \d+ s \(\d+ records/s\)", m)]
     assert len(progress) >= 3, lines

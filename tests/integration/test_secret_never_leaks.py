@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_analytics.errors import ApiKeyRefusedError, SyncError
+from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SyncError
 from airflow_provider_analytics.hooks.analytics import AnalyticsConnectionError
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
-from airflow_provider_analytics.source.config import ConfigError
-from airflow_provider_analytics.source.retry import RetryPolicy
-from airflow_provider_analytics.sync import pipeline_name_for, prepare_dlt_environment
+from airflow_provider_analytics.source.errors import ConfigError
+from airflow_provider_analytics.source.http.retry import RetryPolicy
+from airflow_provider_analytics.pipeline.dlt_env import prepare_dlt_environment
+from airflow_provider_analytics.pipeline.names import pipeline_name_for
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI, FakeReply
 from tests.conftest import analytics_conn_json
 from tests.helpers import load_seed_config

@@ -8,8 +8,8 @@ import pytest
 
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.source.schema_hints import column_hints
-from airflow_provider_analytics.source.windows import epoch_ms
-from airflow_provider_analytics.sync import SchemaFrozenError
+from airflow_provider_analytics.source.timestamps import epoch_ms
+from airflow_provider_analytics.pipeline.errors import SchemaFrozenError
 from tests.helpers import assert_same_record, sync_to as sync
 
 TYPE_NAMES = {

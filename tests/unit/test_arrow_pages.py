@@ -6,9 +6,9 @@ import json
 
 import pyarrow as pa
 
-from airflow_provider_analytics.source.arrow_pages import TIMESTAMP, ArrowPageBuilder
+from airflow_provider_analytics.source.builtin.arrow_pages import TIMESTAMP, ArrowPageBuilder
 from airflow_provider_analytics.source.schema_hints import column_hints
-from airflow_provider_analytics.source.windows import epoch_ms
+from airflow_provider_analytics.source.timestamps import epoch_ms
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 
 

@@ -12,16 +12,15 @@ import pytest
 from dlt.common.configuration.specs.runtime_configuration import RuntimeConfiguration
 from dlt.sources.helpers.rest_client import RESTClient
 
-from airflow_provider_analytics.source.config import PaginationGuards, plan_resource
-from airflow_provider_analytics.source.paginators import (
-    ForeignHostError,
-    MaxPagesExceededError,
-    PaginationLoopError,
-    TemplateCursorPaginator,
-)
+from airflow_provider_analytics.source.paging.guards import PaginationGuards
+from airflow_provider_analytics.source.plan import plan_for
+from airflow_provider_analytics.source.errors import ForeignHostError, MaxPagesExceededError, PaginationLoopError
+from airflow_provider_analytics.source.paging.template_cursor import TemplateCursorPaginator
 from airflow_provider_analytics.source.settings import ApiSettings
-from airflow_provider_analytics.source.two_ended import TwoEndedPaginator, TwoEndedWalk
-from airflow_provider_analytics.source.windows import OffsetCapError, WindowWalk, epoch_ms
+from airflow_provider_analytics.source.paging.two_ended import TwoEndedPaginator, TwoEndedWalk
+from airflow_provider_analytics.source.errors import OffsetCapError
+from airflow_provider_analytics.source.paging.cap_walks import WindowWalk
+from airflow_provider_analytics.source.timestamps import epoch_ms
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI, FakeReply
 from tests.helpers import load_seed_config
 
@@ -43,8 +42,8 @@ def requests_made(api: FakeAnalyticsAPI) -> list[dict[str, str]]:
 
 def seed_paginator(api: FakeAnalyticsAPI, resource: str, cap: int, **guards):
     """The paginator the seed config gets for `resource`, as the provider translates it."""
-    plan = plan_resource(resource, ApiSettings(api.base_url, KEY), load_seed_config(api.base_url, KEY),
-                         PaginationGuards(offset_cap=cap, **guards))
+    plan = plan_for(resource, ApiSettings(api.base_url, KEY), load_seed_config(api.base_url, KEY),
+                    PaginationGuards(offset_cap=cap, **guards))
     entry = next(r for r in plan.rest_config["resources"] if r["name"] == resource)
     return entry["endpoint"]["paginator"]
 
@@ -60,7 +59,7 @@ def assert_each_once(got: list[dict], upstream: list[dict]) -> None:
 
 def test_two_ended_walk_lists_ascending_then_descending_and_stops_past_the_boundary():
     with FakeAnalyticsAPI(api_key=KEY, sizes={"services": 900}, offset_cap=500) as api:
-        got = fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services"))
+        got = fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500)))
         assert_each_once(got, api.records("services"))
         made = requests_made(api)
     orders = Counter(q.get("order") for q in made)
@@ -75,7 +74,7 @@ def test_repeated_names_across_the_boundary_land_once_each():
         shared = by_name[470]["name"]
         for service in by_name[471:540]:  # the ascending walk ends inside this run of equal names
             api.update("services", service["id"], name=shared)
-        got = fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services"))
+        got = fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500)))
         assert_each_once(got, api.records("services"))
     assert sum(1 for s in got if s["name"] == shared) == 70
 
@@ -105,14 +104,14 @@ def test_repeated_names_land_once_each_when_the_server_orders_ties_differently_e
             return FakeReply(200, {"data": descending[offset:following], "paging": paging})
 
         api.faults.append(stable_descending)
-        got = fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services"))
+        got = fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500)))
     assert_each_once(got, upstream)
 
 
 def test_two_ended_walk_fails_when_the_ends_do_not_meet():
     with FakeAnalyticsAPI(api_key=KEY, sizes={"services": 1300}, offset_cap=500) as api:
         with pytest.raises(OffsetCapError) as raised:
-            fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services"))
+            fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500)))
     message = str(raised.value)
     assert message.startswith("services:") and "at most 500 records" in message and "1,000" in message
     assert "Leave services out of this sync" in message
@@ -123,13 +122,13 @@ def test_a_run_of_one_name_longer_than_both_walks_fails():
         for service in api.records("services"):
             api.update("services", service["id"], name="same")
         with pytest.raises(OffsetCapError, match="services: .*at most 200 records"):
-            fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=200, resource="services"))
+            fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=200)))
 
 
 def test_two_ended_walk_counts_against_max_pages():
     with FakeAnalyticsAPI(api_key=KEY, sizes={"services": 900}, offset_cap=500) as api:
         with pytest.raises(MaxPagesExceededError, match="max_pages=7"):
-            fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services", max_pages=7))
+            fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500, max_pages=7)))
         assert len(api.request_log) == 7
 
 
@@ -142,7 +141,7 @@ def test_two_ended_walk_refuses_a_foreign_host_on_the_way_back():
 
         api.faults.append(foreign_next)
         with pytest.raises(ForeignHostError, match="elsewhere.example"):
-            fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services", base_url=api.base_url))
+            fetch(api, "/v1/services", TwoEndedPaginator(resource="services", base_url=api.base_url, guards=PaginationGuards(offset_cap=500)))
 
 
 def test_two_ended_walk_detects_a_repeated_link_on_the_way_back():
@@ -154,7 +153,7 @@ def test_two_ended_walk_detects_a_repeated_link_on_the_way_back():
 
         api.faults.append(back_to_the_start)
         with pytest.raises(PaginationLoopError, match="already requested"):
-            fetch(api, "/v1/services", TwoEndedPaginator(offset_cap=500, resource="services"))
+            fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500)))
 
 
 def test_seed_services_walk_from_the_default_descending_end_then_ascending():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from airflow_provider_analytics.source.concurrent_pages import concurrent_pages
+from airflow_provider_analytics.source.builtin.concurrent_pages import concurrent_pages
 
 
 def test_every_page_of_every_window_arrives_once_with_at_most_max_workers_in_flight():

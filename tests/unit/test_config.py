@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
-from airflow_provider_analytics.source.config import ConfigError, PaginationGuards, plan_resource
-from airflow_provider_analytics.source.paginators import NextLinkPaginator, TemplateCursorPaginator
+from airflow_provider_analytics.source.errors import ConfigError
+from airflow_provider_analytics.source.paging.guards import PaginationGuards
+from airflow_provider_analytics.source.plan import plan_for
+from airflow_provider_analytics.source.paging.next_link import NextLinkPaginator
+from airflow_provider_analytics.source.paging.template_cursor import TemplateCursorPaginator
 from airflow_provider_analytics.source.settings import ApiSettings
 from tests.helpers import SEED_DOC, SHARED_SEED_DOC, load_seed_config, seed_error_handler
 
@@ -27,21 +30,24 @@ def test_committed_seed_document_matches_the_shared_one():
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_builtin_resources_have_path_selector_paging_and_merge(resource):
-    plan = plan_resource(resource, API)
-    (entry,) = plan.rest_config["resources"]
-    endpoint = entry["endpoint"]
-    assert entry["name"] == resource and entry["primary_key"] == "id" and entry["write_disposition"] == "merge"
-    assert endpoint["data_selector"] == "data"
+    from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+
+    plan = plan_for(resource, API)
+    assert plan.resource == resource and plan.page_check.primary_key == "id"
+    assert plan.page_check.data_selector == "data"
     if resource in ("teams", "integrations"):
-        assert endpoint["paginator"] == "single_page"
+        assert isinstance(plan.listing_paginator(), SinglePagePaginator)
+    elif resource in ("incidents", "alerts"):
+        assert isinstance(plan.keyset_paginator("updatedAt", None), NextLinkPaginator)
+        assert plan.params["limit"] == 50
     else:
-        assert isinstance(endpoint["paginator"], NextLinkPaginator)
-        assert endpoint["params"]["limit"] == 50
-    assert plan.rest_config["client"]["base_url"] == API.base_url
+        assert isinstance(plan.listing_paginator(), NextLinkPaginator)
+        assert plan.params["limit"] == 50
+    assert plan.base_url == API.base_url and plan.url == API.base_url + plan.spec.path
 
 
 def test_builtin_paths():
-    paths = {name: plan_resource(name, API).rest_config["resources"][0]["endpoint"]["path"] for name in RESOURCE_NAMES}
+    paths = {name: plan_for(name, API).spec.path for name in RESOURCE_NAMES}
     assert paths == {
         "users": "/v2/users",
         "teams": "/v2/teams",
@@ -54,13 +60,13 @@ def test_builtin_paths():
 
 def test_unknown_builtin_resource_is_refused_with_the_list():
     with pytest.raises(ConfigError, match="heartbeats.*users, teams"):
-        plan_resource("heartbeats", API)
+        plan_for("heartbeats", API)
 
 
 def test_seed_paginator_becomes_template_cursor_paginator_and_error_handler_a_retry_policy():
     config = seed()
     config["resources"][5]["endpoint"]["error_handler"] = seed_error_handler()
-    plan = plan_resource("alerts", API, config, PaginationGuards(max_pages=7))
+    plan = plan_for("alerts", API, config, PaginationGuards(max_pages=7))
     alerts = next(r for r in plan.rest_config["resources"] if r["name"] == "alerts")
     paginator = alerts["endpoint"]["paginator"]
     assert isinstance(paginator, TemplateCursorPaginator)
@@ -75,20 +81,20 @@ def test_seed_paginator_becomes_template_cursor_paginator_and_error_handler_a_re
 
 def test_the_connections_timeout_and_max_retry_wait_bound_every_policy():
     api = ApiSettings(base_url="http://127.0.0.1:9", api_key=KEY, timeout=7.5, max_retry_wait=0.25)
-    builtin = plan_resource("users", api).retry_policy
+    builtin = plan_for("users", api).retry_policy
     assert (builtin.timeout, builtin.max_wait, builtin.max_retries) == (7.5, 0.25, 4)
     config = seed()
     config["resources"][0]["endpoint"]["error_handler"] = seed_error_handler()
-    seeded = plan_resource("users", api, config).retry_policy
+    seeded = plan_for("users", api, config).retry_policy
     assert (seeded.timeout, seeded.max_wait, seeded.max_retries, seeded.backoff_factor) == (7.5, 0.25, 3, 2.0)
     config["resources"][0]["endpoint"]["error_handler"] = {**seed_error_handler(), "max_wait": 3}
-    assert plan_resource("users", api, config).retry_policy.max_wait == 3.0  # the handler's own cap wins
+    assert plan_for("users", api, config).retry_policy.max_wait == 3.0  # the handler's own cap wins
 
 
 def test_what_the_config_states_wins_and_what_it_omits_comes_from_the_connection():
     config = seed()
     config["resources"][5]["endpoint"]["params"] = {"limit": 10}
-    plan = plan_resource("alerts", API, config)
+    plan = plan_for("alerts", API, config)
     client = plan.rest_config["client"]
     assert client["base_url"] == "http://127.0.0.1:9"
     assert client["auth"]["name"] == "api_key"  # as written in the seed
@@ -96,7 +102,7 @@ def test_what_the_config_states_wins_and_what_it_omits_comes_from_the_connection
     assert alerts["endpoint"]["params"] == {"limit": 10}
 
     del config["client"]
-    plan = plan_resource("alerts", API, config)
+    plan = plan_for("alerts", API, config)
     assert plan.rest_config["client"]["base_url"] == API.base_url
     assert plan.rest_config["client"]["auth"].name == "Authorization"
 
@@ -105,7 +111,7 @@ def test_caller_config_is_not_modified():
     config = seed()
     config["resources"][0]["endpoint"]["error_handler"] = seed_error_handler()
     before = repr(config)
-    plan_resource("users", API, config)
+    plan_for("users", API, config)
     assert repr(config) == before
 
 
@@ -126,19 +132,19 @@ def test_invalid_configs_are_refused_naming_key_and_resource(mutate, expected):
     config = seed()
     mutate(config)
     with pytest.raises(ConfigError, match=expected) as caught:
-        plan_resource("alerts", API, config)
+        plan_for("alerts", API, config)
     assert KEY not in str(caught.value)
 
 
 def test_resource_missing_from_config_lists_what_it_defines():
     with pytest.raises(ConfigError, match="'heartbeats' is not in config.resources.*users, teams"):
-        plan_resource("heartbeats", API, seed())
+        plan_for("heartbeats", API, seed())
 
 
 def test_dlt_paginators_pass_through_untouched():
     config = seed()
     config["resources"][5]["endpoint"]["paginator"] = {"type": "json_link", "next_url_path": "paging.next"}
-    plan = plan_resource("alerts", API, config)
+    plan = plan_for("alerts", API, config)
     alerts = next(r for r in plan.rest_config["resources"] if r["name"] == "alerts")
     assert alerts["endpoint"]["paginator"] == {"type": "json_link", "next_url_path": "paging.next"}
 
@@ -160,7 +166,7 @@ def test_a_refused_config_never_quotes_the_key_wherever_the_auth_block_sits(wher
     endpoint = config["client"] if where == "client" else _auth_moved(config, where)
     endpoint["bogus"] = 1  # dlt quotes the whole section in its message
     with pytest.raises(ConfigError, match="bogus") as caught:
-        plan_resource("alerts", API, config)
+        plan_for("alerts", API, config)
     assert KEY not in str(caught.value) and KEY[-8:] not in str(caught.value)
     assert caught.value.__context__ is None and caught.value.__cause__ is None  # dlt's unredacted message is not kept
 
@@ -171,7 +177,7 @@ def test_a_refused_config_never_quotes_the_connection_key_or_a_key_in_headers_or
     endpoint = config["resources"][5]["endpoint"]
     endpoint.update(headers={"Authorization": f"GenieKey {KEY}"}, params={"apiKey": "params-secret-987"}, bogus=1)
     with pytest.raises(ConfigError, match="bogus") as caught:
-        plan_resource("alerts", API, config)
+        plan_for("alerts", API, config)
     assert KEY not in str(caught.value) and "params-secret-987" not in str(caught.value)
 
 
@@ -182,7 +188,7 @@ def test_an_api_key_sent_in_the_url_is_refused(where, location):
     auth = config["client"]["auth"] if where == "client" else _auth_moved(config, where)["auth"]
     auth["location"] = location
     with pytest.raises(ConfigError, match=f"alerts.*'{location}' puts the API key in the request URL") as caught:
-        plan_resource("alerts", API, config)
+        plan_for("alerts", API, config)
     assert KEY not in str(caught.value)
 
 
@@ -190,7 +196,7 @@ def test_credentials_in_the_base_url_are_refused_without_showing_them():
     config = seed()
     config["client"]["base_url"] = f"https://analytics:{KEY}@api.example.com"
     with pytest.raises(ConfigError, match="alerts.*carries credentials") as caught:
-        plan_resource("alerts", API, config)
+        plan_for("alerts", API, config)
     assert KEY not in str(caught.value)
     with pytest.raises(ValueError, match="carries credentials") as caught:
         ApiSettings(base_url=f"ftp://user:{KEY}@api.example.com", api_key=KEY)

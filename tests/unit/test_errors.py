@@ -11,14 +11,14 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import NewConnectionError, ProtocolError
 
-from airflow_provider_analytics.errors import ApiKeyRefusedError, SyncError, sync_error
-from airflow_provider_analytics.source.paginators import (
+from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SyncError, sync_error
+from airflow_provider_analytics.source.errors import (
     ForeignHostError,
     MaxPagesExceededError,
     PaginationLoopError,
 )
-from airflow_provider_analytics.source.retry import RetryPolicy
-from airflow_provider_analytics.source.windows import OffsetCapError
+from airflow_provider_analytics.source.http.retry import RetryPolicy
+from airflow_provider_analytics.source.errors import OffsetCapError
 
 BASE = "http://api.test:8080"
 SESSION = SimpleNamespace(policy=RetryPolicy(timeout=0.5, max_wait=0.3), last_attempts=9)

@@ -7,20 +7,17 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from airflow_provider_analytics.operators.analytics import as_bool
-from airflow_provider_analytics.source.incremental import (
-    STATE_KEY,
-    CursorState,
-    IncrementalConfigError,
-    IncrementalOptions,
-    to_epoch_ms,
-)
+from airflow_provider_analytics.pipeline.options import as_bool
+from airflow_provider_analytics.source.errors import IncrementalConfigError
+from airflow_provider_analytics.source.incremental import STATE_KEY, CursorState, IncrementalOptions
+from airflow_provider_analytics.source.timestamps import to_epoch_ms
 
 JAN_1 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 
 
-def cursor(state: dict, **options) -> CursorState:
-    return CursorState("alerts", IncrementalOptions(**options), state=lambda: state, logger=logging.getLogger("test"))
+def cursor(state: dict, full_refresh: bool = False, **options) -> CursorState:
+    return CursorState("alerts", IncrementalOptions(**options), full_refresh=full_refresh, state=lambda: state,
+                       logger=logging.getLogger("test"))
 
 
 @pytest.mark.parametrize(

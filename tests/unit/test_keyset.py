@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from dlt.sources.helpers.rest_client import RESTClient
 
-from airflow_provider_analytics.source.keyset import KeysetPaginator
-from airflow_provider_analytics.source.paginators import MaxPagesExceededError, PaginationError
+from airflow_provider_analytics.source.paging.keyset import KeysetPaginator
+from airflow_provider_analytics.source.errors import MaxPagesExceededError, OffsetCapError, PaginationError
+from airflow_provider_analytics.source.paging.guards import PaginationGuards
 from airflow_provider_analytics.source.settings import ApiSettings
-from airflow_provider_analytics.source.windows import OffsetCapError, epoch_ms
+from airflow_provider_analytics.source.timestamps import epoch_ms
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI, FakeReply
 
 KEY = "keyset-key"
@@ -34,18 +35,16 @@ def test_walks_every_record_once_in_ascending_cursor_order(api):
     assert sorted(r["id"] for r in records) == sorted(r["id"] for r in api.records("alerts"))
     times = [epoch_ms(r["updatedAt"]) for r in records]
     assert times == sorted(times)
-    assert paginator.max_seen_ms == max(times)
+    assert times[-1] == max(epoch_ms(r["updatedAt"]) for r in api.records("alerts"))
     queries = [path for _, path, _ in api.request_log]
     assert "query=" not in queries[0] and all("query=updatedAt%3E%3D" in q for q in queries[1:])
     assert all("offset=" not in q for q in queries)
 
 
-def test_starts_at_the_given_lower_bound_and_reports_progress(api):
+def test_starts_at_the_given_lower_bound(api):
     start = sorted(epoch_ms(r["updatedAt"]) for r in api.records("alerts"))[200]
-    seen: list[int] = []
-    records = walk(api, KeysetPaginator(resource="alerts", start=lambda: start, on_cursor=seen.append))
+    records = walk(api, KeysetPaginator(resource="alerts", start=lambda: start))
     assert {r["id"] for r in records} == {r["id"] for r in api.records("alerts") if epoch_ms(r["updatedAt"]) >= start}
-    assert seen == sorted(seen) and seen[-1] == max(epoch_ms(r["updatedAt"]) for r in records)
 
 
 def test_steps_by_offset_through_a_millisecond_shared_by_more_than_a_page(api):
@@ -63,7 +62,7 @@ def test_more_records_in_one_millisecond_than_the_offset_cap_fail_loudly(api):
     for index in range(0, 260):
         api.update("alerts", index, updatedAt=shared)
     with pytest.raises(OffsetCapError, match="alerts: over 100 records share updatedAt"):
-        walk(api, KeysetPaginator(resource="alerts", offset_cap=100), limit=50)
+        walk(api, KeysetPaginator(resource="alerts", guards=PaginationGuards(offset_cap=100)), limit=50)
 
 
 def test_a_record_changed_mid_walk_is_met_again_and_nothing_is_skipped(api):
@@ -97,7 +96,7 @@ def test_an_api_that_ignores_the_query_is_detected(api):
 
 def test_max_pages_is_enforced(api):
     with pytest.raises(MaxPagesExceededError):
-        walk(api, KeysetPaginator(resource="alerts", base_url=api.base_url, max_pages=2))
+        walk(api, KeysetPaginator(resource="alerts", base_url=api.base_url, guards=PaginationGuards(max_pages=2)))
 
 
 def test_keeps_an_existing_query_and_the_created_at_cursor(api):

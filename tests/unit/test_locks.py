@@ -9,7 +9,9 @@ import uuid
 
 import pytest
 
-from airflow_provider_analytics.locks import LockTimeoutError, file_lock, postgres_advisory_lock
+from airflow_provider_analytics.warehouses.base import LockTimeoutError
+from airflow_provider_analytics.warehouses.duckdb import file_lock
+from airflow_provider_analytics.warehouses.postgres import postgres_advisory_lock
 from tests.conftest import PG_HOST, PG_PORT, postgres_available, require_service
 
 
@@ -58,7 +60,7 @@ def test_the_postgres_advisory_lock_serialises_holders_of_one_key_only():
     key = f"test-{uuid.uuid4().hex}"
     with postgres_advisory_lock(Credentials(), key, "dataset a"):
         with pytest.raises(LockTimeoutError, match="held dataset a"):
-            with postgres_advisory_lock(Credentials(), key, "dataset a", timeout=0.3, poll=0.05):
+            with postgres_advisory_lock(Credentials(), key, "dataset a", timeout=0.3):
                 pass
         with postgres_advisory_lock(Credentials(), key + "-other", "dataset b", timeout=0.3):
             pass  # another dataset is not blocked

@@ -7,7 +7,8 @@ import json
 import pytest
 from requests import Response
 
-from airflow_provider_analytics.source.page_check import MalformedPageError, PageCheck, page_check_for
+from airflow_provider_analytics.source.http.page_check import MalformedPageError, PageCheck
+from airflow_provider_analytics.source.seed_config import page_check_for
 
 
 def response(body: object, url: str = "http://api.test/v2/users?limit=2&offset=2&api_key=secret") -> Response:

@@ -18,15 +18,16 @@ from requests.structures import CaseInsensitiveDict
 from dlt.common.configuration.specs.runtime_configuration import RuntimeConfiguration
 from dlt.sources.helpers.rest_client import RESTClient
 
-from airflow_provider_analytics.source.paginators import (
+from airflow_provider_analytics.source.errors import (
     ForeignHostError,
     MaxPagesExceededError,
-    NextLinkPaginator,
     PaginationError,
     PaginationLoopError,
-    TemplateCursorPaginator,
+    TemplateRenderError,
 )
-from airflow_provider_analytics.source.templates import TemplateRenderError
+from airflow_provider_analytics.source.paging.guards import PaginationGuards
+from airflow_provider_analytics.source.paging.next_link import NextLinkPaginator
+from airflow_provider_analytics.source.paging.template_cursor import TemplateCursorPaginator
 
 BASE = "https://api.example.com"
 FIRST = f"{BASE}/v2/alerts?limit=2&sort=createdAt"
@@ -58,9 +59,9 @@ def page(paginator, body: Any, url: str = FIRST, headers=None, data=None) -> Req
     return request
 
 
-def seed_paginator(**guards) -> TemplateCursorPaginator:
-    guards.setdefault("base_url", BASE)
-    return TemplateCursorPaginator(cursor_value=SEED_CURSOR, stop_condition=SEED_STOP, **guards)
+def seed_paginator(base_url=BASE, **guards) -> TemplateCursorPaginator:
+    return TemplateCursorPaginator(cursor_value=SEED_CURSOR, stop_condition=SEED_STOP, base_url=base_url,
+                                   guards=PaginationGuards(**guards))
 
 
 # -- the seed's expressions ------------------------------------------------------
@@ -291,7 +292,7 @@ def test_init_request_starts_a_fresh_run():
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5, "3"])
 def test_max_pages_validated(bad):
     with pytest.raises(ValueError, match="max_pages"):
-        NextLinkPaginator(max_pages=bad)
+        NextLinkPaginator(guards=PaginationGuards(max_pages=bad))
 
 
 # -- template context ------------------------------------------------------------------
@@ -356,7 +357,8 @@ def test_next_link_paginator_reads_paging_next():
 
 
 def test_deepcopy_and_pickle():
-    paginator = seed_paginator(max_pages=5, config={"limit": 2})
+    paginator = TemplateCursorPaginator(cursor_value=SEED_CURSOR, stop_condition=SEED_STOP, config={"limit": 2},
+                                        base_url=BASE, guards=PaginationGuards(max_pages=5))
     page(paginator, {"data": [1], "paging": {"next": f"{BASE}/v2/alerts?offset=2"}})
     clone = copy.deepcopy(paginator)
     assert clone.pages == 1 and clone.cursor_value == SEED_CURSOR
@@ -368,7 +370,7 @@ def test_deepcopy_and_pickle():
 
 def test_str_is_short_and_secret_free():
     paginator = TemplateCursorPaginator(
-        cursor_value="{{ config.token }}", config={"token": "s3cr3t"}, base_url=BASE, max_pages=3
+        cursor_value="{{ config.token }}", config={"token": "s3cr3t"}, base_url=BASE, guards=PaginationGuards(max_pages=3)
     )
     for text in (str(paginator), repr(paginator)):
         assert "s3cr3t" not in text and "config" not in text
@@ -425,8 +427,8 @@ def test_source_modules_import_no_airflow():
     code = (
         "import sys\n"
         "import airflow_provider_analytics.source.templates\n"
-        "import airflow_provider_analytics.source.paginators\n"
-        "import airflow_provider_analytics.source.retry\n"
+        "import airflow_provider_analytics.source.paging.template_cursor\n"
+        "import airflow_provider_analytics.source.http.session\n"
         "loaded = sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.'))\n"
         "assert not loaded, loaded\n"
     )

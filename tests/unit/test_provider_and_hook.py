@@ -159,8 +159,13 @@ def test_test_connection_explains_a_timeout(monkeypatch):
     assert not ok and "No answer" in message
 
 
-def test_hook_session_sends_the_auth_header_and_retries_per_policy(analytics_conn):
-    session = AnalyticsHook().get_session()
+def test_the_hooks_settings_give_a_session_with_the_auth_header_and_the_connections_retry_policy(analytics_conn):
+    from airflow_provider_analytics.source.plan import plan_for
+    from airflow_provider_analytics.source.http.session import RetryingSession
+
+    settings = AnalyticsHook().get_conn()
+    session = RetryingSession(plan_for("teams", settings).retry_policy)  # the session a sync reads teams with
+    session.headers.update(settings.headers())
     assert (session.policy.timeout, session.policy.max_wait) == (60.0, 60.0)  # the connection's defaults
     response = session.get(f"{analytics_conn.base_url}/v2/teams")
     assert response.status_code == 200 and len(response.json()["data"]) == len(analytics_conn.records("teams"))

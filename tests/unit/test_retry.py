@@ -17,8 +17,9 @@ import requests
 from dlt.common.configuration.specs.runtime_configuration import RuntimeConfiguration
 from dlt.sources.helpers.rest_client import RESTClient
 
-from airflow_provider_analytics.source.paginators import TemplateCursorPaginator
-from airflow_provider_analytics.source.retry import RetryingSession, RetryPolicy
+from airflow_provider_analytics.source.paging.template_cursor import TemplateCursorPaginator
+from airflow_provider_analytics.source.http.retry import RetryPolicy
+from airflow_provider_analytics.source.http.session import RetryingSession
 
 # A scripted reply: (status, headers, body), "close" (drop the connection
 # without replying) or ("slow", seconds) (reply 200 after a delay).
@@ -318,7 +319,7 @@ def test_dlt_rest_client_raises_when_exhausted(server):
 def test_retry_log_has_no_query_or_headers(server, caplog):
     server.reply((429, {"X-RateLimit-Period-In-Sec": "2"}, {}), OK)
     session, _ = make_session()
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.retry"):
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.http.session"):
         session.get(server.url + "/v2/alerts?apiKey=s3cr3t", headers={"Authorization": "GenieKey t0ken"})
     assert server.headers[0]["Authorization"] == "GenieKey t0ken"
     [record] = caplog.records
@@ -334,7 +335,7 @@ def test_a_redirect_to_another_host_drops_every_credential_header(server, other_
     server.reply((302, {"Location": other_server.url + "/v2/users"}, {}))
     other_server.reply(OK)
     session, _ = make_session()
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.retry"):
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_analytics.source.http.session"):
         response = session.get(server.url + "/v2/users", headers={header: "GenieKey s3cr3t-key"})
     assert response.status_code == 200
     assert server.headers[0][header] == "GenieKey s3cr3t-key"

@@ -7,14 +7,15 @@ import weakref
 
 import requests
 
-from airflow_provider_analytics.sync import _collections_skip_older_objects, _decode_once
+from airflow_provider_analytics.pipeline.gc_freeze import collections_skip_older_objects
+from airflow_provider_analytics.source.http.session import decode_once
 
 
 def test_a_decoded_page_goes_with_its_response_without_the_garbage_collector():
     response = requests.Response()
     response.status_code = 200
     response._content = b'{"data": [{"id": "a1", "tags": ["x"]}]}'
-    _decode_once(response)
+    decode_once(response)
     assert response.json() == {"data": [{"id": "a1", "tags": ["x"]}]}
     assert response.json() is response.json()  # decoded once
     gone = weakref.ref(response)
@@ -28,7 +29,7 @@ def test_a_decoded_page_goes_with_its_response_without_the_garbage_collector():
 
 def test_a_sync_leaves_the_garbage_collector_as_it_found_it():
     already_frozen = gc.get_freeze_count() > 0
-    with _collections_skip_older_objects():
+    with collections_skip_older_objects():
         assert gc.get_freeze_count() > 0
     assert (gc.get_freeze_count() > 0) == already_frozen
 
@@ -36,7 +37,7 @@ def test_a_sync_leaves_the_garbage_collector_as_it_found_it():
 def test_objects_frozen_by_someone_else_stay_frozen():
     gc.freeze()
     try:
-        with _collections_skip_older_objects():
+        with collections_skip_older_objects():
             pass
         assert gc.get_freeze_count() > 0  # not unfrozen (the count itself drops as frozen objects are freed)
     finally:

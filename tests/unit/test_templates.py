@@ -139,9 +139,9 @@ def test_sandbox_blocks_internals_and_mutation(template):
 def test_compiled_templates_are_cached_by_text():
     template = "{{ 'cache-me' }}"
     render(template, {})
-    compiled = templates._COMPILED[template]
+    compiled = templates.compiled(template)
     render(template, {})
-    assert templates._COMPILED[template] is compiled
+    assert templates.compiled(template) is compiled
 
 
 def test_objects_holding_template_text_stay_copyable():

@@ -13,9 +13,9 @@ import types
 
 import pytest
 
-from airflow_provider_analytics.warehouse import (
+from airflow_provider_analytics.pipeline.warehouse import Warehouse
+from airflow_provider_analytics.warehouses import (
     WAREHOUSE_MAPPINGS,
-    Warehouse,
     WarehouseConfigError,
     resolve_warehouse,
     warehouse_from_connection,
@@ -626,7 +626,8 @@ def test_unsupported_type_lists_the_cloud_types():
 def test_duckdb_caps_its_memory_by_default_and_the_connection_can_change_it(tmp_path):
     from airflow.sdk import Connection
 
-    from airflow_provider_analytics.warehouse import DUCKDB_MEMORY_LIMIT, warehouse_from_connection
+    from airflow_provider_analytics.warehouses import warehouse_from_connection
+    from airflow_provider_analytics.warehouses.duckdb import DUCKDB_MEMORY_LIMIT
 
     def limit(extra: dict) -> object:
         conn = Connection(conn_id="wh", conn_type="duckdb", host=str(tmp_path / "w.duckdb"), extra=json.dumps(extra))

@@ -1,0 +1,51 @@
+"""Settings dlt must see before a sync starts: no telemetry, no Airflow-Variable lookups, quiet logs."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+#: dlt's config provider that reads the `dlt_secrets_toml` Airflow Variable.
+AIRFLOW_SECRETS_PROVIDER = "Airflow Secrets TOML Provider"
+_JSON_TEXT_WARNING = "when merging arrow schema with dlt schema, several column hints were different"
+
+
+def prepare_dlt_environment(use_airflow_secrets: bool = False) -> None:
+    """Set dlt's environment for a sync (idempotent; settings the user made stay).
+
+    Our secrets come from Airflow connections; dlt's Airflow provider would otherwise query an
+    Airflow Variable for every setting it resolves (slow, and noisy without a metadata DB).
+    """
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # Arrow pages get dlt's row ids like record pages, so both kinds can land in one table.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+    if not use_airflow_secrets:
+        os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
+    if os.environ.get("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "").lower() in ("false", "0", "no"):
+        _drop_airflow_secrets_provider()
+    _quiet_json_text_warning()
+
+
+class _JsonTextHintFilter(logging.Filter):
+    """dlt warns, once per Arrow table, that `json` columns arrive as text. JSON text is how dlt itself
+    loads JSON from Arrow, so in a task log the warning is noise on every page batch."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _JSON_TEXT_WARNING not in record.getMessage()
+
+
+def _quiet_json_text_warning() -> None:
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _JsonTextHintFilter) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_JsonTextHintFilter())
+
+
+def _drop_airflow_secrets_provider() -> None:
+    """If dlt was initialised before our setting (e.g. imported by a DAG file), remove the provider."""
+    from dlt.common.configuration.container import Container
+    from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+
+    context = Container()[PluggableRunContext]
+    providers = context.providers.providers
+    context.providers.providers = [p for p in providers if p.name != AIRFLOW_SECRETS_PROVIDER]

@@ -1,0 +1,57 @@
+"""Running a dlt pipeline's steps so parallel syncs overlap, touching the warehouse only under its lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any, TypeVar
+
+from .warehouse import Warehouse
+
+T = TypeVar("T")
+Logger = logging.Logger | logging.LoggerAdapter
+
+
+def extract_and_load(
+    pipeline: Any, source: Any, warehouse: Warehouse, dataset: str, after_load: Callable[[], T], logger: Logger
+) -> tuple[Any, Any, T]:
+    """Extract and normalize outside any lock; restore state and load under the warehouse's lock.
+
+    DuckDB holds its file lock whenever dlt opens the file (state restore, load); PostgreSQL holds
+    its per-dataset lock only while missing schemas and tables are created. `after_load` runs
+    right after the load, under the same lock on a single-writer file. Returns dlt's normalize
+    and load infos and what `after_load` returned.
+    """
+    exclusive = warehouse.is_single_writer
+    with warehouse.write_lock(dataset, logger) if exclusive else nullcontext():
+        pipeline.sync_destination()  # the stored cursor and schema, into an empty working dir
+    if pipeline.has_pending_data:  # an earlier run left a package in a kept pipelines_dir: finish it first
+        pipeline.normalize()
+        _load(pipeline, warehouse, dataset, lambda: None, logger)
+    pipeline.extract(source, loader_file_format=warehouse.arrow_file_format)
+    normalize_info = pipeline.normalize()
+    rows = sum(n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")) if normalize_info else 0
+    logger.info("Extracted; loading %d row(s) into %s (dataset %s)", rows, warehouse.location, dataset)
+    load_info, after = _load(pipeline, warehouse, dataset, after_load, logger)
+    return normalize_info, load_info, after
+
+
+def _load(pipeline: Any, warehouse: Warehouse, dataset: str, after_load: Callable[[], T], logger: Logger) -> tuple[Any, T]:
+    with warehouse.write_lock(dataset, logger):
+        pipeline.sync_schema()
+        if warehouse.is_single_writer:
+            return pipeline.load(), after_load()
+    return pipeline.load(), after_load()
+
+
+def table_rows(pipeline: Any, table: str) -> int:
+    """Rows the table holds after this run (0 when nothing was ever loaded into it)."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    with pipeline.sql_client() as client:
+        try:
+            rows = client.execute_sql(f"SELECT COUNT(*) FROM {client.make_qualified_table_name(table)}")
+        except DatabaseUndefinedRelation:
+            return 0
+    return int(rows[0][0]) if rows else 0

@@ -1,0 +1,47 @@
+"""Everything that can go wrong reading the API, as exception types; each message names what to fix.
+
+Raised across `source/`; the pipeline turns them into one `SyncError` for the task log. No
+message ever holds a key.
+"""
+
+from __future__ import annotations
+
+
+class ApiSettingsError(ValueError):
+    """The API settings are unusable; the message says what to fix (and never holds the key)."""
+
+
+class ConfigError(ValueError):
+    """A config problem found before any request; the message names the key and the resource."""
+
+
+class IncrementalConfigError(ValueError):
+    """An incremental option has a value that cannot work; the message names it."""
+
+
+class TemplateRenderError(ValueError):
+    """A template could not be compiled or rendered."""
+
+
+class MalformedPageError(ValueError):
+    """A page the API sent cannot be a page of records."""
+
+
+class PaginationError(RuntimeError):
+    """Pagination cannot go on safely."""
+
+
+class ForeignHostError(PaginationError):
+    """A next-page link points to a host other than the API's."""
+
+
+class PaginationLoopError(PaginationError):
+    """The API handed out a next-page link that was already followed."""
+
+
+class MaxPagesExceededError(PaginationError):
+    """The API still had pages after the configured maximum."""
+
+
+class OffsetCapError(PaginationError):
+    """The API cannot page further and no window can move past the cap."""

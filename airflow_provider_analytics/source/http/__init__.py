@@ -1,0 +1,1 @@
+"""Talking HTTP to the API: retrying sessions, page checks, URL handling, the connection probe."""

@@ -1,0 +1,182 @@
+"""The requests session every read goes through: retries, no credentials across hosts, pages decoded once.
+
+dlt's REST client takes a session, so the retries live in `Session.send` (on tenacity): dlt's
+error hooks only see the final response, and every request, each page included, gets the same
+policy. What no library does is ours: dropping every credential-bearing header on a redirect to
+another host (requests drops only `Authorization`, and the key may travel in any header), and
+handing each good page, decoded once, to an `on_page` callback (checks and progress).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Optional
+
+import orjson
+import requests
+import tenacity
+from requests.exceptions import ChunkedEncodingError, SSLError, Timeout
+from requests.hooks import default_hooks, dispatch_hook
+
+from .retry import RetryPolicy
+from .urls import url_for_log
+
+__all__ = ["RETRYABLE_ERRORS", "RetryingSession", "decode_once"]
+
+log = logging.getLogger(__name__)
+
+#: Failures without a response that a retry can cure (an SSL error cannot).
+RETRYABLE_ERRORS = (requests.ConnectionError, Timeout, ChunkedEncodingError)
+#: Headers a request keeps when redirected to another host; any other (an API key in `api_key`,
+#: `X-Api-Key`, ...) is dropped.
+_CROSS_HOST_REDIRECT_HEADERS = frozenset(
+    {"accept", "accept-encoding", "accept-language", "user-agent", "connection", "cookie", "proxy-authorization"}
+)
+
+OnPage = Callable[[requests.Response], None]
+
+
+class RetryingSession(requests.Session):
+    """A `requests.Session` whose `send` retries per a RetryPolicy.
+
+    Statuses outside `retry_on_status_codes` (401, 403, 404...) come back at once. When retries
+    run out on a status, the last response is returned and the response hooks (dlt's
+    raise-for-status) see it; on a connection error the last error is raised. `retries` counts
+    retries made by this session and `last_attempts` the attempts of the latest request (also
+    set as `analytics_attempts` on responses and raised errors).
+
+    :param on_page: called with every final 2xx response, its JSON decoded once (`response.json()`
+        then returns the same object to every reader: the callback, dlt, the paginator).
+    """
+
+    __attrs__ = requests.Session.__attrs__ + ["policy", "sleep", "on_page", "retries", "last_attempts"]
+
+    def __init__(
+        self,
+        policy: Optional[RetryPolicy] = None,
+        sleep: Callable[[float], Any] = time.sleep,
+        on_page: Optional[OnPage] = None,
+    ) -> None:
+        super().__init__()
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.on_page = on_page
+        self.retries = 0
+        self.last_attempts = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.policy.timeout
+        # Response hooks run inside Session.send; hold them back so a retryable status is not
+        # raised before it can be retried.
+        hooks = request.hooks
+        request.hooks = default_hooks()
+        try:
+            response = self._send_with_retries(request, kwargs)
+        finally:
+            request.hooks = hooks
+        hook_kwargs = {k: v for k, v in kwargs.items() if k != "allow_redirects"}
+        response = dispatch_hook("response", hooks, response, **hook_kwargs)
+        if self.on_page is not None and 200 <= response.status_code < 300:
+            decode_once(response)
+            self.on_page(response)
+        return response
+
+    def _send_with_retries(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
+        policy = self.policy
+        self.last_attempts = 0
+
+        def attempt() -> requests.Response:
+            self.last_attempts += 1
+            return requests.Session.send(self, request, **kwargs)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(policy.max_retries + 1),
+            retry=tenacity.retry_if_exception(self._retryable_error)
+            | tenacity.retry_if_result(lambda response: response.status_code in policy.retry_on_status_codes),
+            wait=self._wait,
+            sleep=self.sleep,
+            before_sleep=partial(self._before_retry, request),
+            retry_error_callback=lambda state: state.outcome.result(),  # the last response, or raise the last error
+        )
+        try:
+            response = retrying(attempt)
+        except RETRYABLE_ERRORS as error:
+            error.analytics_attempts = self.last_attempts  # type: ignore[attr-defined]
+            raise
+        response.analytics_attempts = self.last_attempts  # type: ignore[attr-defined]
+        return response
+
+    def _retryable_error(self, error: BaseException) -> bool:
+        return (
+            isinstance(error, RETRYABLE_ERRORS)
+            and not isinstance(error, SSLError)
+            and self.policy.retry_on_connection_errors
+        )
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome
+        assert outcome is not None
+        if outcome.failed:
+            return self.policy.backoff(state.attempt_number)
+        return self.policy.wait_for(state.attempt_number, outcome.result().headers)
+
+    def _before_retry(self, request: requests.PreparedRequest, state: tenacity.RetryCallState) -> None:
+        """Say what is retried and after how long; free the connection of the answer given up on."""
+        outcome = state.outcome
+        assert outcome is not None and state.next_action is not None
+        if outcome.failed:
+            reason = type(outcome.exception()).__name__
+        else:
+            response = outcome.result()
+            reason = f"HTTP {response.status_code}"
+            response.close()
+        self.retries += 1
+        log.warning(
+            "%s on %s %s (attempt %d/%d); retrying in %.1f s",
+            reason,
+            request.method,
+            url_for_log(request.url),
+            state.attempt_number,
+            self.policy.max_retries + 1,
+            state.next_action.sleep,
+        )
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        """Drop credential-bearing headers when a redirect leaves the original host."""
+        original = response.request.url if response.request is not None else None
+        if original and self.should_strip_auth(original, prepared_request.url or ""):
+            dropped = sorted(
+                name for name in prepared_request.headers if name.lower() not in _CROSS_HOST_REDIRECT_HEADERS
+            )
+            for name in dropped:
+                del prepared_request.headers[name]
+            if dropped:
+                log.warning(
+                    "%s redirected to another host, %s; not sending the %s header(s) there",
+                    url_for_log(original),
+                    url_for_log(prepared_request.url),
+                    ", ".join(dropped),
+                )
+        super().rebuild_auth(prepared_request, response)
+
+
+def decode_once(response: requests.Response) -> None:
+    """Decode the body once, with orjson (several times faster than requests' decoder), for every reader.
+
+    The decoder holds the body, not the response: a response holding a function that holds the
+    response is a reference cycle, and the decoded page would then live on until the garbage
+    collector found it instead of going as soon as the page is done with.
+    """
+    content = response.content
+    decoded: list[Any] = []
+
+    def json(**kwargs: Any) -> Any:
+        if not decoded:
+            decoded.append(orjson.loads(content))
+        return decoded[0]
+
+    response.json = json  # type: ignore[method-assign]

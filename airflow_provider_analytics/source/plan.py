@@ -1,0 +1,118 @@
+"""A resource resolved once into a typed plan: everything downstream reads the plan, never the catalog.
+
+`plan_for` is the one place a resource name is looked up: in the built-in catalog (a
+`BuiltinPlan`, read by the fast path) or in a seed-style config (a `SeedPlan`, run by dlt's REST
+API source). Plans are frozen; what they hand out (paginators) is made new for every walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from .catalog import CATALOG, DATA_SELECTOR, PRIMARY_KEY, RESOURCE_NAMES, ResourceSpec
+from .errors import ConfigError
+from .http.page_check import PageCheck
+from .http.retry import RetryPolicy
+from .paging.guards import PaginationGuards
+from .paging.keyset import KeysetPaginator
+from .paging.next_link import NextLinkPaginator
+from .paging.two_ended import TwoEndedPaginator
+from .schema_hints import column_hints
+from .seed_config import SeedPlan, plan_seed_resource
+from .settings import ApiSettings
+
+__all__ = ["BuiltinPlan", "Plan", "SeedPlan", "plan_for"]
+
+
+@dataclass(frozen=True)
+class BuiltinPlan:
+    """A built-in resource: where it lives, how it pages, how its pages are checked and typed.
+
+    :param columns: dlt column hints from the resource's JSON Schema (also the Arrow page types).
+    :param auth: dlt's auth for the connection's key; never shown.
+    """
+
+    spec: ResourceSpec
+    base_url: str
+    page_size: int
+    guards: PaginationGuards
+    retry_policy: RetryPolicy
+    columns: Mapping[str, dict[str, Any]]
+    page_check: PageCheck
+    auth: Any = field(repr=False)
+
+    @property
+    def resource(self) -> str:
+        return self.spec.name
+
+    @property
+    def snapshot(self) -> bool:
+        return self.spec.snapshot
+
+    @property
+    def incremental(self) -> bool:
+        return self.spec.incremental
+
+    @property
+    def url(self) -> str:
+        return self.base_url.rstrip("/") + self.spec.path
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The first request's query: the page size, for a paginated endpoint."""
+        return {"limit": self.page_size} if self.spec.paginated else {}
+
+    def listing_paginator(self) -> Any:
+        """A new paginator for a walk of the whole listing (the resources read whole on every run)."""
+        from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+
+        if not self.spec.paginated:
+            return SinglePagePaginator()
+        if self.spec.offset_capped:  # no searchable cursor: walk from both ends
+            return TwoEndedPaginator(resource=self.resource, base_url=self.base_url, guards=self.guards)
+        return NextLinkPaginator(base_url=self.base_url, guards=self.guards)
+
+    def keyset_paginator(
+        self, cursor_field: str, start: Optional[int], end: Optional[int] = None, delivered: Any = ()
+    ) -> KeysetPaginator:
+        """A new keyset walk of `start <= cursor_field < end` (end None: open)."""
+        return KeysetPaginator(cursor_field=cursor_field, resource=self.resource, start=start, end_ms=end,
+                               delivered=set(delivered), base_url=self.base_url, guards=self.guards)
+
+
+Plan = Union[BuiltinPlan, SeedPlan]
+
+
+def plan_for(
+    resource: str,
+    api: ApiSettings,
+    config: Optional[dict[str, Any]] = None,
+    guards: Optional[PaginationGuards] = None,
+) -> Plan:
+    """The plan that syncs `resource`: built-in when `config` is None, else from the seed-style config.
+
+    What a config leaves out (base URL, auth, page size, timeouts) comes from `api`; what it
+    states wins. Every problem is a ConfigError raised here, before any request.
+    """
+    guards = guards or PaginationGuards()
+    policy = RetryPolicy(timeout=api.timeout, max_wait=api.max_retry_wait)
+    if config is not None:
+        return plan_seed_resource(resource, api, config, guards, policy)
+    spec = CATALOG.get(resource)
+    if spec is None:
+        raise ConfigError(
+            f"Unknown resource {resource!r}: the built-in resources are {', '.join(RESOURCE_NAMES)} "
+            "(or pass a config that defines it)."
+        )
+    return BuiltinPlan(
+        spec=spec,
+        base_url=api.base_url,
+        page_size=api.page_size,
+        guards=guards,
+        retry_policy=policy,
+        columns=column_hints(resource),
+        page_check=PageCheck(resource, DATA_SELECTOR, PRIMARY_KEY),
+        auth=api.dlt_auth(),
+    )

@@ -1,0 +1,64 @@
+"""A fast, faithful fake of the upstream (OpsGenie-shaped) REST API.
+
+The fake is a real HTTP/1.1 server on a loopback address, so the provider's
+whole stack (session, auth, retries, paginators, dlt) runs unchanged against
+it. It mirrors the facts in the shared API notes:
+
+* Endpoints: ``GET /v2/users``, ``/v2/teams``, ``/v1/services``,
+  ``/v2/integrations``, ``/v1/incidents``, ``/v2/alerts``. Anything else is a
+  404 JSON error.
+* Auth: ``Authorization: GenieKey <key>`` (the API's own scheme) and also a
+  bare key in a header named ``api_key`` (``api_key: <key>``), because the
+  seed config sends the key that way (``name: api_key, location: header``).
+  A missing or wrong key gives 401 ``{"message": "Could not authenticate"}``.
+* Envelope: every body has ``took`` and ``requestId``; lists carry
+  ``data`` and absolute ``paging`` links (also as ``X-Paging-*`` headers);
+  users and incidents add ``totalCount``; teams and integrations are one
+  unpaginated list (integrations add ``"code": 200``).
+* Paging: ``limit`` (clamped to ``max_limit``), ``offset``, ``sort``,
+  ``order``. Alerts, incidents and services refuse ``offset + limit`` above
+  ``offset_cap`` with 422, and their ``next`` link disappears where the cap
+  would be crossed, so a client that only follows ``next`` stops there
+  silently, as upstream.
+* ``query`` on alerts and incidents: terms joined by `` AND ``, either
+  ``createdAt>=<epoch ms>`` style ranges (``createdAt``/``updatedAt`` with
+  ``>=``, ``>``, ``<=``, ``<``) or ``field:value`` equality.
+
+Speed matters because benchmarks run against it: every record is serialised
+to JSON once and pages are joined from those bytes; sorted and filtered
+index lists are cached until the data changes.
+
+Tests can change the data (:meth:`FakeAnalyticsAPI.update`, ``add``,
+``remove``), slow every request (``latency``) or inject replies through
+``faults``: callables that get a :class:`FakeRequest` and return a
+:class:`FakeReply` to send instead (any status, headers and body, after a
+delay, or a dropped connection), or ``None`` to pass.
+
+Command line (serves until SIGINT/SIGTERM, prints the base URL first)::
+
+    python -m airflow_provider_analytics.testing.fake_api --port 8080 \\
+        --api-key KEY --alerts 30000 --incidents 5000 --seed 0
+"""
+
+from __future__ import annotations
+
+from .cli import main
+from .data import DEFAULT_SIZES, FIELDS, iso_ms, parse_ms
+from .query import QueryError, parse_query
+from .resources import RESOURCES
+from .server import FakeAnalyticsAPI, FakeReply, FakeRequest, Fault
+
+__all__ = [
+    "DEFAULT_SIZES",
+    "FIELDS",
+    "FakeAnalyticsAPI",
+    "FakeReply",
+    "FakeRequest",
+    "Fault",
+    "QueryError",
+    "RESOURCES",
+    "iso_ms",
+    "main",
+    "parse_ms",
+    "parse_query",
+]

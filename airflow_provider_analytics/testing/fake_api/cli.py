@@ -1,0 +1,47 @@
+"""Command line of the fake API: serve it until SIGINT/SIGTERM (``python -m`` and ``analytics-fake-api``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from .data import DEFAULT_SIZES
+from .server import FakeAnalyticsAPI
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the fake until SIGINT/SIGTERM; print the base URL first."""
+    parser = argparse.ArgumentParser(prog="python -m airflow_provider_analytics.testing.fake_api",
+                                     description="Serve a fake of the upstream analytics API.")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--api-key", default="test-key")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-limit", type=int, default=100)
+    parser.add_argument("--offset-cap", type=int, default=20000)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    for name, size in DEFAULT_SIZES.items():
+        parser.add_argument(f"--{name}", type=int, default=size, help=f"number of {name} (default {size})")
+    args = parser.parse_args(argv)
+
+    api = FakeAnalyticsAPI(
+        host=args.host, port=args.port, api_key=args.api_key, seed=args.seed,
+        sizes={name: getattr(args, name) for name in DEFAULT_SIZES},
+        max_limit=args.max_limit, offset_cap=args.offset_cap, latency=args.latency,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    api.start()
+    print(api.base_url, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        api.stop()
+    return 0

@@ -1,0 +1,435 @@
+"""HTTP side of the fake API: the server, routing, auth, paged responses and fault injection.
+
+:class:`FakeAnalyticsAPI` serves the tables of :mod:`.store` and delegates changes to them.
+"""
+
+from __future__ import annotations
+
+import http
+import ipaddress
+import json
+import socket
+import socketserver
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, quote
+
+from .data import DEFAULT_SIZES, encode
+from .query import QueryError, parse_query, select
+from .resources import BY_PATH, RESOURCES, Spec
+from .store import Table, Tables
+
+
+# --------------------------------------------------------------------------
+# Fault-injection hooks
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class FakeRequest:
+    """What a fault sees of an incoming request."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Any  # email.message.Message: case-insensitive .get()
+
+
+@dataclass
+class FakeReply:
+    """A reply a fault sends instead of the normal one.
+
+    ``body`` may be bytes (sent as is, e.g. a broken body) or a JSON-able
+    object; a dict gets ``took``/``requestId`` filled in when missing.
+    """
+
+    status: int
+    body: bytes | dict | list | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    #: seconds to wait before answering (a slow upstream; longer than the client's timeout: a read timeout)
+    delay: float = 0.0
+    #: close the connection instead of answering (the client sees the connection aborted)
+    drop: bool = False
+
+
+Fault = Callable[[FakeRequest], "FakeReply | None"]
+
+
+# --------------------------------------------------------------------------
+# Responses
+# --------------------------------------------------------------------------
+
+
+_PHRASES = {s.value: s.phrase for s in http.HTTPStatus}
+_CONTENT_TYPE = "application/json"
+
+
+def _envelope_tail(t0: float) -> bytes:
+    """The ``took``/``requestId`` end of every body."""
+    took = round(time.perf_counter() - t0, 3)
+    return b'"took":%s,"requestId":"%s"}' % (repr(took).encode(), str(uuid.uuid4()).encode())
+
+
+def _error(status: int, message: str, t0: float) -> tuple[int, dict[str, str], bytes]:
+    return status, {}, b'{"message":' + encode(message).encode() + b"," + _envelope_tail(t0)
+
+
+def _int_param(params: dict[str, str], name: str, default: int) -> int:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError(f"{name} should be an integer, got {raw!r}") from None
+    if value < 0:
+        raise QueryError(f"{name} should not be negative")
+    return value
+
+
+def _paging(base: str, spec: Spec, limit: int, sort: str, order: str, query: str,
+            offset: int, total: int, cap: int | None) -> dict[str, str]:
+    """Absolute first/next/last links carrying the whole query."""
+    tail = "&query=" + quote(query, safe="") if query else ""
+
+    def link(off: int) -> str:
+        return f"{base}{spec.path}?limit={limit}&sort={sort}&offset={off}&order={order}{tail}"
+
+    last = (total - 1) // limit * limit if total else 0
+    if cap is not None and last + limit > cap:
+        last = max(0, (cap - limit) // limit * limit)
+    paging = {}
+    nxt = offset + limit
+    if nxt < total and (cap is None or nxt + limit <= cap):
+        paging["next"] = link(nxt)
+    paging["first"] = link(0)
+    paging["last"] = link(last)
+    return paging
+
+
+#: What `_respond` returns for a dropped connection (never a real status).
+_DROPPED: tuple[int, dict[str, str], bytes] = (0, {}, b"")
+
+
+def _render(reply: FakeReply, t0: float) -> tuple[int, dict[str, str], bytes]:
+    """A fault's reply as (status, headers, body)."""
+    body = reply.body
+    if isinstance(body, dict):
+        body = {**body}
+        body.setdefault("took", round(time.perf_counter() - t0, 3))
+        body.setdefault("requestId", str(uuid.uuid4()))
+    if body is None:
+        data = b""
+    elif isinstance(body, bytes):
+        data = body
+    else:
+        data = encode(body).encode()
+    return reply.status, dict(reply.headers), data
+
+
+# --------------------------------------------------------------------------
+# HTTP plumbing
+# --------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1 handler; each reply goes out in one write."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "FakeAnalyticsAPI/1"
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Silence per-request stderr logging (it costs more than the reply)."""
+
+    def do_GET(self) -> None:
+        length = self.headers.get("Content-Length")
+        if length:
+            self.rfile.read(int(length))
+        status, headers, body = self.server.api._respond(self.command, self.path, self.headers)
+        if status == _DROPPED[0]:  # a fault asked to drop the connection: no reply at all
+            self.close_connection = True
+            return
+        head = [f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}\r\n"
+                f"Content-Type: {_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n"]
+        for name, value in headers.items():
+            if name.lower() == "connection" and value.lower() == "close":
+                self.close_connection = True
+            head.append(f"{name}: {value}\r\n")
+        if self.close_connection and "Connection" not in headers:
+            head.append("Connection: close\r\n")
+        head.append("\r\n")
+        self.wfile.write("".join(head).encode("latin-1") + body)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+
+class _Server(ThreadingHTTPServer):
+    """Threading server that knows its open connections, to close them on stop."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], api: "FakeAnalyticsAPI", family: int):
+        self.address_family = family
+        self.api = api
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn); skip it.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[0], self.server_address[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up mid-reply is normal (timeouts, stop()); stay quiet."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------
+# The fake
+# --------------------------------------------------------------------------
+
+
+class FakeAnalyticsAPI:
+    """The upstream API over real HTTP on loopback, with deterministic data.
+
+    Data for a resource is a pure function of ``seed``, the resource and
+    ``sizes``; it is generated on first use (``start()`` generates all of it
+    up front so the first request is as fast as the rest).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "test-key",
+        sizes: dict[str, int] | None = None,
+        seed: int = 0,
+        max_limit: int = 100,
+        offset_cap: int = 20000,
+        latency: float = 0.0,
+    ):
+        if host == "localhost":
+            host = "127.0.0.1"
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"the fake API binds loopback addresses only, not {host!r}")
+        unknown = set(sizes or ()) - set(DEFAULT_SIZES)
+        if unknown:
+            raise ValueError(f"unknown resources in sizes: {sorted(unknown)}")
+        self.host = host
+        self.api_key = api_key
+        self.seed = seed
+        self.max_limit = max_limit
+        self.offset_cap = offset_cap
+        #: Seconds added to every request.
+        self.latency = latency
+        #: Callables consulted in order per request; the first reply wins.
+        self.faults: list[Fault] = []
+        self.sizes = {**DEFAULT_SIZES, **(sizes or {})}
+        self._port = port
+        self._tables = Tables(self.sizes, seed)
+        self._log: list[tuple[str, str, int]] = []
+        self._log_lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> "FakeAnalyticsAPI":
+        """Generate the data and serve it from a daemon thread."""
+        if self._server is not None:
+            return self
+        for name in RESOURCES:
+            self._table(name)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self._server = _Server((self.host, self._port), self, family)
+        self._port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"fake-api-{self._port}", daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop open keep-alive connections."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def __enter__(self) -> "FakeAnalyticsAPI":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    # -- inspection --------------------------------------------------------
+
+    def records(self, resource: str) -> list[dict]:
+        """The full upstream dataset of ``resource`` (fresh copies, insertion order)."""
+        return json.loads(b"[" + b",".join(self._table(resource).blobs) + b"]")
+
+    @property
+    def request_log(self) -> list[tuple[str, str, int]]:
+        """(method, path with query, status) of every request handled so far."""
+        with self._log_lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    # -- mutations ---------------------------------------------------------
+
+    def update(self, resource: str, index_or_id: int | str, **fields: Any) -> dict:
+        """Change fields of one record (by position or id); returns the new record.
+
+        ``updatedAt`` moves to "now" (later than any existing time) unless
+        given, as upstream does on any change. Time fields accept epoch ms,
+        datetimes or ISO strings.
+        """
+        return self._tables.update(resource, index_or_id, **fields)
+
+    def add(self, resource: str, n: int = 1) -> list[dict]:
+        """Append ``n`` new records created "now", later than every existing time."""
+        return self._tables.add(resource, n)
+
+    def remove(self, resource: str, id: str) -> dict:  # noqa: A002
+        """Delete one record by id, as when it is deleted upstream; returns it."""
+        return self._tables.remove(resource, id)
+
+    # -- data --------------------------------------------------------------
+
+    def _table(self, resource: str) -> Table:
+        """The current snapshot of ``resource``, generated on first use."""
+        return self._tables.table(resource)
+
+    # -- request handling ---------------------------------------------------
+
+    def _respond(self, method: str, raw_path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
+        """Turn one request into (status, headers, body); never raises."""
+        t0 = time.perf_counter()
+        path, _, qs = raw_path.partition("?")
+        params = dict(parse_qsl(qs, keep_blank_values=True))
+        try:
+            reply = self._fault(method, path, params, headers)
+            if reply is not None:
+                if reply.delay > 0:
+                    time.sleep(reply.delay)
+                result = _DROPPED if reply.drop else _render(reply, t0)
+            else:
+                result = self._route(method, path, params, headers, t0)
+        except Exception as exc:  # surfaced to the client, like an upstream 500
+            result = _error(500, f"Internal error in fake API: {exc!r}", t0)
+        if self.latency > 0:
+            time.sleep(self.latency)
+        with self._log_lock:
+            self._log.append((method, raw_path, result[0]))
+        return result
+
+    def _fault(self, method: str, path: str, params: dict[str, str], headers: Any) -> FakeReply | None:
+        if not self.faults:
+            return None
+        request = FakeRequest(method, path, params, headers)
+        for fault in list(self.faults):
+            reply = fault(request)
+            if reply is not None:
+                return reply
+        return None
+
+    def _authorized(self, headers: Any) -> bool:
+        auth = headers.get("Authorization") or ""
+        scheme, _, key = auth.strip().partition(" ")
+        if scheme.lower() == "geniekey" and key.strip() == self.api_key:
+            return True
+        return (headers.get("api_key") or "").strip() == self.api_key
+
+    def _route(self, method: str, path: str, params: dict[str, str], headers: Any,
+               t0: float) -> tuple[int, dict[str, str], bytes]:
+        spec = BY_PATH.get(path.rstrip("/") or "/")
+        if spec is None:
+            return _error(404, f"Could not find any resource at {path}", t0)
+        if method != "GET":
+            return _error(405, f"Method {method} is not allowed on {path}", t0)
+        if not self._authorized(headers):
+            return _error(401, "Could not authenticate", t0)
+        table = self._table(spec.name)
+        if not spec.paginated:
+            head = b'{"code":200,"data":[' if spec.code else b'{"data":['
+            return 200, {}, head + b",".join(table.blobs) + b"]," + _envelope_tail(t0)
+        try:
+            return self._page(spec, table, params, headers, t0)
+        except QueryError as exc:
+            return _error(422, str(exc), t0)
+
+    def _page(self, spec: Spec, table: Table, params: dict[str, str], headers: Any,
+              t0: float) -> tuple[int, dict[str, str], bytes]:
+        limit = _int_param(params, "limit", spec.default_limit)
+        offset = _int_param(params, "offset", 0)
+        if limit < 1:
+            raise QueryError("limit should be greater than 0")
+        limit = min(limit, self.max_limit)
+        sort = params.get("sort") or spec.default_sort
+        if sort not in spec.sorts:
+            raise QueryError(f"sort should be one of {', '.join(spec.sorts)}")
+        order = (params.get("order") or spec.default_order).lower()
+        if order not in ("asc", "desc"):
+            raise QueryError("order should be asc or desc")
+        cap = self.offset_cap if spec.capped else None
+        if cap is not None and offset + limit > cap:
+            raise QueryError(f"Sum of offset and limit should be lower than {cap}")
+        query = params.get("query", "").strip() if spec.searchable else ""
+        terms = parse_query(query, spec.name) if query else ()
+        positions = table.cached((query, sort, order), lambda: select(table, terms, sort, order))
+        blobs = table.blobs
+        data = b",".join([blobs[i] for i in positions[offset:offset + limit]])
+        host = headers.get("Host")
+        base = f"http://{host}" if host else self.base_url
+        paging = _paging(base, spec, limit, sort, order, query, offset, len(positions), cap)
+        out_headers = {"X-Paging-" + k.title(): v for k, v in paging.items()}
+        total = b',"totalCount":%d' % len(positions) if spec.total_count else b""
+        body = b"".join((b'{"data":[', data, b'],"paging":', encode(paging).encode(),
+                         total, b",", _envelope_tail(t0)))
+        return 200, out_headers, body
