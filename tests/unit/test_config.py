@@ -44,6 +44,20 @@ def test_builtin_resources_have_path_selector_paging_and_merge(resource):
         assert isinstance(plan.listing_paginator(), NextLinkPaginator)
         assert plan.params["limit"] == 50
     assert plan.base_url == API.base_url and plan.url == API.base_url + plan.spec.path
+    table = as_dlt_resource(plan).compute_table_schema()
+    assert as_dlt_resource(plan).write_disposition == "merge" and table["columns"]["id"]["primary_key"]
+
+
+def as_dlt_resource(plan):
+    """The dlt resource a sync makes of a plan (nothing is requested until it is read)."""
+    import logging
+
+    from airflow_provider_analytics.pipeline.dlt_source import RunSessions, dlt_source
+    from airflow_provider_analytics.pipeline.options import SyncOptions
+    from airflow_provider_analytics.pipeline.progress import SyncProgress
+
+    progress = SyncProgress(plan.resource, logging.getLogger("test"), 0)
+    return dlt_source(plan, RunSessions(plan, progress), progress, SyncOptions()).resources[plan.resource]
 
 
 def test_builtin_paths():
