@@ -41,7 +41,11 @@ def root_cause(error: BaseException) -> BaseException:
 
 
 def sync_error(error: Exception, resource: str, base_url: str, session: Any, target: str) -> SyncError:
-    """The error to raise for a failed run of `resource` into `target` (dataset.table)."""
+    """The error to raise for a failed run of `resource` into `target` (dataset.table).
+
+    `session` is what made the requests (a session, or a run's sessions): its `policy` and
+    `last_attempts` fill in what the failed response or error does not say itself.
+    """
     root = root_cause(error)
     from dlt.common.schema.exceptions import DataValidationError
 
