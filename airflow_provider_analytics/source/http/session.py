@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, Optional
 
 import orjson
@@ -94,23 +95,19 @@ class RetryingSession(requests.Session):
         response.analytics_attempts = self.last_attempts  # type: ignore[attr-defined]
         return response
 
-    @property
+    @cached_property
     def _retrying(self) -> tenacity.Retrying:
         """The session's retrier, made once: one per request would leave reference cycles for the
         garbage collector on every page (a few percent of a sync's time)."""
-        retrying = self.__dict__.get("_retrier")
-        if retrying is None:
-            policy = self.policy
-            retrying = self.__dict__["_retrier"] = tenacity.Retrying(
-                stop=tenacity.stop_after_attempt(policy.max_retries + 1),
-                retry=tenacity.retry_if_exception(self._retryable_error)
-                | tenacity.retry_if_result(lambda response: response.status_code in policy.retry_on_status_codes),
-                wait=self._wait,
-                sleep=lambda seconds: self.sleep(seconds),
-                before_sleep=self._before_retry,
-                retry_error_callback=lambda state: state.outcome.result(),  # the last response, or raise the last error
-            )
-        return retrying
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.max_retries + 1),
+            retry=tenacity.retry_if_exception(self._retryable_error)
+            | tenacity.retry_if_result(lambda response: response.status_code in self.policy.retry_on_status_codes),
+            wait=self._wait,
+            sleep=lambda seconds: self.sleep(seconds),
+            before_sleep=self._before_retry,
+            retry_error_callback=lambda state: state.outcome.result(),  # the last response, or raise the last error
+        )
 
     def _attempt(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
         self.last_attempts += 1
