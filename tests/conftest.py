@@ -149,11 +149,16 @@ def target(request, monkeypatch, tmp_path):
 
 @pytest.fixture
 def new_api(monkeypatch):
-    """Start a fake API of the given sizes that this test may change, as the default connection."""
+    """Start a fake API of the given sizes that this test may change, as the default connection.
+
+    The fake follows the spec; its two open switches keep their strict defaults unless a test sets them.
+    """
     started: list[FakeAnalyticsAPI] = []
 
-    def start(**sizes: int) -> FakeAnalyticsAPI:
-        api = FakeAnalyticsAPI(api_key=API_KEY, sizes=sizes, seed=11).start()
+    def start(updated_at_search: str = "rejected", incident_query_required: bool = False,
+              **sizes: int) -> FakeAnalyticsAPI:
+        api = FakeAnalyticsAPI(api_key=API_KEY, sizes=sizes, seed=11, updated_at_search=updated_at_search,
+                               incident_query_required=incident_query_required).start()
         started.append(api)
         monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json(api.base_url))
         return api

@@ -16,6 +16,7 @@ from ..source.builtin.reader import BuiltinReader
 from ..source.catalog import PRIMARY_KEY
 from ..source.errors import MaxPagesExceededError
 from ..source.http.retry import RetryPolicy
+from ..source.http.server_clock import local_now_ms, response_date_ms
 from ..source.http.session import RetryingSession
 from ..source.incremental import CursorState
 from ..source.plan import BuiltinPlan, Plan, SeedPlan
@@ -44,6 +45,13 @@ class RunSessions:
         self._check = plan.page_check
         self._progress = progress
         self._last: Optional[RetryingSession] = None
+        self._local_start_ms = local_now_ms()
+        self._server_start_ms: Optional[int] = None
+
+    @property
+    def started_ms(self) -> int:
+        """When the run's first page was made on the API's clock (`Date`), else when the run began here."""
+        return self._server_start_ms if self._server_start_ms is not None else self._local_start_ms
 
     def new(self) -> RetryingSession:
         self._last = RetryingSession(self.policy, on_page=self._on_page)
@@ -55,6 +63,8 @@ class RunSessions:
 
     def _on_page(self, response: Any) -> None:
         self._check(response, self._progress.pages + 1)
+        if self._server_start_ms is None:
+            self._server_start_ms = response_date_ms(response)
         self._progress.count_page()
 
 
@@ -93,11 +103,8 @@ def _builtin_source(
     import dlt
 
     reader = BuiltinReader(
-        plan,
-        sessions.new,
-        max_concurrent_requests=options.max_concurrent_requests,
-        cursor_field=cursor.options.cursor_field if cursor else None,
-        start=cursor.start if cursor else None,
+        plan, sessions.new, max_concurrent_requests=options.max_concurrent_requests, cursor=cursor,
+        logger=progress.log,
     )
     builder = ArrowPageBuilder(dict(plan.columns))
     max_pages = options.guards.max_pages
@@ -128,6 +135,10 @@ def _builtin_source(
                 batch, rows = [], 0
         if batch:
             yield pa.concat_tables(batch)
+        if cursor is not None:  # every page read: the cursor and what the search did go into the state
+            cursor.finish(sessions.started_ms)
+            progress.log.info("%s: read by %s (updatedAt search: %s)", plan.resource, cursor.method,
+                              cursor.search or "not tried")
         if builder.pages_as_records:
             progress.log.info(
                 "%s: %d page(s) did not fit the resource's JSON Schema and went to dlt as records "
@@ -157,17 +168,17 @@ def _seed_source(plan: SeedPlan, sessions: RunSessions, progress: SyncProgress, 
 
 
 def _account(page: list[Any], progress: SyncProgress, seen: Optional[Seen], cursor: Optional[CursorState]) -> None:
-    """Count the page, note its ids (for deletions) and move the cursor to its newest record."""
+    """Count the page, note its ids (for deletions) and show the cursor its newest record."""
     progress.on_records(len(page))
     if seen is not None:
         for record in page:
             seen(record)
     if cursor is not None:
-        field = cursor.options.cursor_field
+        field = cursor.field
         newest = max((ms for ms in (epoch_ms(r.get(field)) for r in page if isinstance(r, dict)) if ms is not None),
                      default=None)
         if newest is not None:
-            cursor.advance(newest)
+            cursor.see(newest)
 
 
 def _apply_table_hints(dlt_resource: Any, plan: Plan, table: str, options: SyncOptions) -> None:

@@ -48,6 +48,10 @@ class SyncSummary:
     cursor_field: Optional[str] = None
     cursor_start: Optional[int] = None
     cursor_end: Optional[int] = None
+    #: how an incremental run read (`updatedAt search`, `recent first`, `full read`, `createdAt`)
+    method: Optional[str] = None
+    #: what the account's search does with `updatedAt`: accepted, rejected, ignored (None: not found out)
+    updated_at_search: Optional[str] = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,4 +139,6 @@ def run_sync(
         cursor_field=options.incremental.cursor_field if cursor else None,
         cursor_start=cursor.start_ms if cursor else None,
         cursor_end=cursor.last_ms if cursor else None,
+        method=cursor.method if cursor else None,
+        updated_at_search=cursor.search if cursor else None,
     )

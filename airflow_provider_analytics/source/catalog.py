@@ -19,6 +19,8 @@ class ResourceSpec:
     :param offset_capped: the API stops at OFFSET_CAP records per listing.
     :param window_field: a time field the API can search and sort on (`createdAt`): the resource is
         read incrementally on a cursor, and past the cap its listings go on in windows of it.
+    :param sorts_on_updated_at: the spec lets the listing sort on `updatedAt` (alerts, not incidents).
+    :param query_required: the spec marks `query` required (incidents): every request sends one.
     """
 
     name: str
@@ -26,6 +28,8 @@ class ResourceSpec:
     paginated: bool
     offset_capped: bool = False
     window_field: str | None = None
+    sorts_on_updated_at: bool = False
+    query_required: bool = False
 
     @property
     def incremental(self) -> bool:
@@ -45,8 +49,10 @@ CATALOG: dict[str, ResourceSpec] = {
         ResourceSpec("teams", "/v2/teams", paginated=False),
         ResourceSpec("services", "/v1/services", paginated=True, offset_capped=True),
         ResourceSpec("integrations", "/v2/integrations", paginated=False),
-        ResourceSpec("incidents", "/v1/incidents", paginated=True, offset_capped=True, window_field="createdAt"),
-        ResourceSpec("alerts", "/v2/alerts", paginated=True, offset_capped=True, window_field="createdAt"),
+        ResourceSpec("incidents", "/v1/incidents", paginated=True, offset_capped=True, window_field="createdAt",
+                     query_required=True),
+        ResourceSpec("alerts", "/v2/alerts", paginated=True, offset_capped=True, window_field="createdAt",
+                     sorts_on_updated_at=True),
     )
 }
 

@@ -45,3 +45,18 @@ class MaxPagesExceededError(PaginationError):
 
 class OffsetCapError(PaginationError):
     """The API cannot page further and no window can move past the cap."""
+
+
+class SearchUnsupportedError(PaginationError):
+    """The API refused (422) or ignored a search term a walk relies on; the reader switches methods.
+
+    :param outcome: `rejected` (the API answered 422) or `ignored` (records outside the term came back).
+    """
+
+    def __init__(self, message: str, outcome: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class OffsetCapReachedError(PaginationError):
+    """An offset walk reached the API's offset cap; the reader goes on another way."""

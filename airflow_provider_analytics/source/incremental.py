@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 class IncrementalOptions:
     """How alerts and incidents sync incrementally.
 
-    :param cursor_field: `updatedAt` (default: catches changes to old records) or `createdAt`
-        (for accounts where the API cannot search on `updatedAt`; then only new records are seen).
+    :param cursor_field: `updatedAt` (default: catches changes to old records, whatever the account's
+        search supports) or `createdAt` (new records only: cheapest, but a change to a record created
+        before the cursor is not seen until a full refresh).
     :param lookback_seconds: each run starts this far before the stored cursor, so records whose
         change became visible late are not missed; they are merged again, not duplicated.
     :param start_date: the first run (and a full refresh) starts here; None means everything.
@@ -50,8 +51,24 @@ class IncrementalOptions:
         object.__setattr__(self, "start_ms", to_epoch_ms(self.start_date))
 
 
+#: What the account's search did with an `updatedAt` term, as remembered in the state.
+SEARCH_ACCEPTED, SEARCH_REJECTED, SEARCH_IGNORED = "accepted", "rejected", "ignored"
+SEARCH_OUTCOMES = (SEARCH_ACCEPTED, SEARCH_REJECTED, SEARCH_IGNORED)
+
+#: How a run read its records (the summary says which ran): see docs/incremental.md.
+METHOD_SEARCH = "updatedAt search"
+METHOD_RECENT_FIRST = "recent first"
+METHOD_FULL_READ = "full read"
+METHOD_CREATED = "createdAt"
+
+
 class CursorState:
-    """The stored cursor of one resource: where a run starts, and how far it got.
+    """The stored cursor of one resource: where a run starts, what it read, what it stores.
+
+    The state holds the cursor and what the account's search did with `updatedAt` (found out once,
+    remembered with the cursor in the warehouse). A run stores as its cursor the lower of the
+    newest cursor value it read and the run's start on the API's clock: a record changed while the
+    run read is then always read again by the next one.
 
     :param full_refresh: ignore the stored cursor and re-sync from the options' `start_date`.
     :param state: returns the resource's dlt state dict; the default reads
@@ -73,13 +90,24 @@ class CursorState:
         self._state_provider = state or _dlt_resource_state(resource)
         self._logger = logger or log
         self._baseline: Optional[int] = None
+        self._max_seen: Optional[int] = None
         self.start_ms: Optional[int] = None
         self.last_ms: Optional[int] = None
+        #: what the account's search does with `updatedAt` (None: not found out yet)
+        self.search: Optional[str] = None
+        #: how this run read its records (METHOD_*), set by the reader
+        self.method: Optional[str] = None
+
+    @property
+    def field(self) -> str:
+        return self.options.cursor_field
 
     def start(self) -> Optional[int]:
-        """The first page's lower bound, from the stored cursor minus the lookback, or the start date."""
+        """The lowest cursor value this run needs: the stored cursor minus the lookback, or the start date."""
         stored = self._state_provider().get(STATE_KEY) or {}
         options = self.options
+        remembered = stored.get("updated_at_search")
+        self.search = remembered if remembered in SEARCH_OUTCOMES else None
         reusable = (
             not self.full_refresh
             and stored.get("cursor_field") == options.cursor_field
@@ -104,16 +132,34 @@ class CursorState:
         self.start_ms = start
         return start
 
-    def advance(self, ms: int) -> None:
-        """Record the highest cursor value seen; dlt commits it with the rows of this load."""
-        if self.last_ms is not None and ms <= self.last_ms:
-            return
-        self.last_ms = ms
-        self._state_provider()[STATE_KEY] = {
-            "cursor_field": self.options.cursor_field,
-            "last_value_ms": ms,
-            "last_value": iso_from_ms(ms),
-        }
+    def see(self, ms: int) -> None:
+        """Note a cursor value read (the newest one bounds what the run stores)."""
+        if self._max_seen is None or ms > self._max_seen:
+            self._max_seen = ms
+
+    def note_search(self, outcome: str) -> None:
+        """Remember what the account's search did with `updatedAt` (stored with the cursor)."""
+        if outcome not in SEARCH_OUTCOMES:
+            raise ValueError(f"unknown search outcome {outcome!r}")
+        self.search = outcome
+
+    def finish(self, run_started_ms: Optional[int]) -> None:
+        """Store the cursor and the search outcome; dlt commits them with the rows of this load.
+
+        :param run_started_ms: when the run's first response was made, on the API's clock
+            (None: unknown; the newest value read is stored).
+        """
+        value = self._max_seen
+        if value is not None and run_started_ms is not None:
+            value = min(value, run_started_ms)
+        if self._baseline is not None:
+            value = self._baseline if value is None else max(value, self._baseline)
+        self.last_ms = value
+        stored: dict[str, Any] = {"cursor_field": self.options.cursor_field, "last_value_ms": value,
+                                  "last_value": iso_from_ms(value) if value is not None else None}
+        if self.search is not None:
+            stored["updated_at_search"] = self.search
+        self._state_provider()[STATE_KEY] = stored
 
 
 def _dlt_resource_state(resource: str) -> Callable[[], dict[str, Any]]:

@@ -24,10 +24,10 @@ def break_page(api, path: str, offset: str, reply: FakeReply):
 @pytest.mark.parametrize(
     "reply,message",
     [
-        (FakeReply(200, b'{"data": [{"id": "u1"'), "users: page 2 (/v2/users?limit=100&sort=username&offset=100&order=asc) is not valid JSON"),
-        (FakeReply(200, {"paging": {}}), "users: page 2 (/v2/users?limit=100&sort=username&offset=100&order=asc) has no 'data' list"),
+        (FakeReply(200, b'{"data": [{"id": "u1"'), "users: page 2 (/v2/users?limit=100&sortField=username&offset=100&order=asc) is not valid JSON"),
+        (FakeReply(200, {"paging": {}}), "users: page 2 (/v2/users?limit=100&sortField=username&offset=100&order=asc) has no 'data' list"),
         (FakeReply(200, {"data": {"id": "u1"}}), "'data' is a dict, not a list of records"),
-        (FakeReply(200, {"data": [{"id": "u1"}, {"name": "no id"}]}), "users: page 2 (/v2/users?limit=100&sort=username&offset=100&order=asc): record 1 has no 'id'"),
+        (FakeReply(200, {"data": [{"id": "u1"}, {"name": "no id"}]}), "users: page 2 (/v2/users?limit=100&sortField=username&offset=100&order=asc): record 1 has no 'id'"),
     ],
 )
 def test_a_malformed_page_fails_the_sync_and_changes_nothing_then_a_rerun_loads_exactly(new_api, target, reply, message):
@@ -55,9 +55,9 @@ def test_a_bad_page_of_an_incremental_run_leaves_the_cursor_where_it_was(new_api
     api.add("alerts", 150)  # the next run reads two pages; the second one breaks
     fault_hits = []
 
-    def break_second_page(request):
-        if request.path == "/v2/alerts" and "query" in request.query:
-            fault_hits.append(request.query["query"])
+    def break_second_page(request):  # the second page of the walk (the search probe before it is refused)
+        if request.path == "/v2/alerts" and "updatedAt" not in request.query.get("query", ""):
+            fault_hits.append(request.query)
             if len(fault_hits) == 2:
                 return FakeReply(200, b"<html>502 Bad Gateway</html>")
         return None

@@ -51,7 +51,8 @@ def test_one_percent_change_rereads_a_few_pages_and_lands_field_for_field(new_ap
 
 
 def test_the_cursor_lives_in_the_warehouse_so_an_empty_working_dir_resumes(new_api, target, tmp_path):
-    api = new_api(incidents=450)
+    # updatedAt search accepted: the cheap method reads only the lookback window, which shows where it resumed
+    api = new_api(updated_at_search="accepted", incidents=450)
     first = sync(target, "incidents", pipelines_dir=str(tmp_path / "worker-a"))
     api.update("incidents", 3, message="changed")
     api.reset_log()
@@ -119,19 +120,26 @@ def test_created_at_cursor_takes_new_records_only(new_api, target):
     assert target.records("alerts")[old["id"]]["message"] == "changed old alert"
 
 
-def test_a_record_changed_during_the_sync_lands_once_in_its_latest_version(new_api, target):
-    api = new_api(alerts=500)
-    victim = sorted(api.records("alerts"), key=lambda r: epoch_ms(r["updatedAt"]))[0]["id"]
+@pytest.mark.parametrize("search", ["accepted", "rejected"])
+def test_a_record_changed_during_the_sync_lands_by_the_next_run(new_api, target, search):
+    api = new_api(updated_at_search=search, alerts=500)
+    sync(target, "alerts")
+    by_created = sorted(api.records("alerts"), key=lambda r: epoch_ms(r["createdAt"]))
+    victim = by_created[0]["id"]  # read on the first page of a full read
     changed = []
 
     def change_after_first_page(request):
-        if request.path == "/v2/alerts" and "query" in request.query and not changed:
+        if request.path == "/v2/alerts" and not changed and api.request_log:
             changed.append(api.update("alerts", victim, message="changed mid-sync"))
         return None
 
+    api.reset_log()
     api.faults.append(change_after_first_page)
-    summary = sync(target, "alerts")
-    assert changed and summary["records_fetched"] == 501  # met twice: before and after the change
+    during = sync(target, "alerts", full_refresh=True)
+    assert changed
+    assert during["cursor_end"] <= epoch_ms(changed[0]["updatedAt"])  # the change is after the stored cursor
+    api.faults.clear()
+    sync(target, "alerts")
     assert target.count("alerts") == (500, 500)
     assert target.records("alerts")[victim]["message"] == "changed mid-sync"
 

@@ -39,9 +39,17 @@ def test_each_builtin_resource_lands_exactly_in_duckdb_and_rerun_adds_no_duplica
 
 
 def assert_rerun(summary: dict, resource: str, expected: int) -> None:
-    """A rerun re-reads snapshots whole; alerts and incidents only re-read the lookback window."""
+    """A rerun re-reads snapshots whole; alerts and incidents load only the lookback window.
+
+    The fake refuses `updatedAt` search (its strict default): alerts are read recent first (one
+    page), incidents whole (the spec offers nothing narrower), keeping only the lookback window.
+    """
     if CATALOG[resource].incremental:
-        assert summary["mode"] == "incremental" and summary["pages"] == 1, resource
+        assert summary["mode"] == "incremental" and summary["updated_at_search"] == "rejected", resource
+        if resource == "alerts":
+            assert summary["method"] == "recent first" and summary["pages"] == 1
+        else:
+            assert summary["method"] == "full read"
         assert 0 < summary["rows"] < expected, resource
     else:
         assert summary["mode"] == "merge" and summary["rows"] == expected, resource
@@ -58,7 +66,9 @@ def test_paginated_resources_walk_every_page(analytics_conn, duckdb_conn):
     assert summary["pages"] == len(alert_requests)
     # one page after another, keyset pages re-read the boundary millisecond: at most one page more
     assert expected_pages <= summary["pages"] <= expected_pages + 1
-    assert all("sort=updatedAt" in path and "order=asc" in path for path in alert_requests)
+    # a first run reads everything by createdAt, which the API can search
+    assert summary["method"] == "full read"
+    assert all("sort=createdAt" in path and "order=asc" in path for path in alert_requests)
 
 
 def test_alerts_read_in_windows_side_by_side_land_once_each(analytics_conn, duckdb_conn):
@@ -66,7 +76,7 @@ def test_alerts_read_in_windows_side_by_side_land_once_each(analytics_conn, duck
     records = len(fake.records("alerts"))
     fake.reset_log()
     summary = sync("alerts", warehouse_conn_id="warehouse_duckdb", max_concurrent_requests=4)
-    bounded = [path for _, path, _ in fake.request_log if "updatedAt%3C" in path]  # windows with an upper bound
+    bounded = [path for _, path, _ in fake.request_log if "createdAt%3C" in path]  # slices with an upper bound
     assert bounded, "the range was not split into windows"
     assert summary["records_fetched"] == records == summary["rows"]
     assert count_and_distinct(partial(duckdb_rows, duckdb_conn), "analytics", "alerts") == (records, records)

@@ -65,7 +65,8 @@ def test_two_ended_walk_lists_ascending_then_descending_and_stops_past_the_bound
     orders = Counter(q.get("order") for q in made)
     # 5 ascending pages reach the cap; 400 new records plus the boundary take 5 descending pages.
     assert orders == {"asc": 5, "desc": 5}
-    assert all(q["sort"] == "name" and int(q.get("offset", 0)) + int(q["limit"]) <= 500 for q in made)
+    # the spec names no sort field services could use: the walk flips only `order`
+    assert all("sort" not in q and int(q.get("offset", 0)) + int(q["limit"]) <= 500 for q in made)
 
 
 def test_repeated_names_across_the_boundary_land_once_each():
@@ -148,7 +149,7 @@ def test_two_ended_walk_detects_a_repeated_link_on_the_way_back():
     with FakeAnalyticsAPI(api_key=KEY, sizes={"services": 900}, offset_cap=500) as api:
         def back_to_the_start(request):
             if request.query.get("order") == "desc":
-                return FakeReply(200, {"data": [], "paging": {"next": f"{api.base_url}/v1/services?limit=100&sort=name&order=asc"}})
+                return FakeReply(200, {"data": [], "paging": {"next": f"{api.base_url}/v1/services?limit=100&order=asc"}})
             return None
 
         api.faults.append(back_to_the_start)
@@ -156,7 +157,7 @@ def test_two_ended_walk_detects_a_repeated_link_on_the_way_back():
             fetch(api, "/v1/services", TwoEndedPaginator(resource="services", guards=PaginationGuards(offset_cap=500)))
 
 
-def test_seed_services_walk_from_the_default_descending_end_then_ascending():
+def test_seed_services_walk_from_the_default_ascending_end_then_descending():
     with FakeAnalyticsAPI(api_key=KEY, sizes={"services": 900}, offset_cap=500) as api:
         paginator = seed_paginator(api, "services", 500)
         assert isinstance(paginator, TemplateCursorPaginator)
@@ -164,7 +165,7 @@ def test_seed_services_walk_from_the_default_descending_end_then_ascending():
         assert_each_once(got, api.records("services"))
         made = requests_made(api)
     assert "order" not in made[0]  # the seed's own first request, as written
-    assert Counter(q.get("order", "desc") for q in made) == {"desc": 5, "asc": 5}
+    assert Counter(q.get("order", "asc") for q in made) == {"desc": 5, "asc": 5}  # the spec's default: asc
 
 
 # -- createdAt windows -----------------------------------------------------------------

@@ -163,18 +163,21 @@ def test_links_use_host_header(api):
     assert response.json()["paging"]["next"].startswith("http://example.test:9/v2/alerts?")
 
 
-@pytest.mark.parametrize("path,default", [("/v2/alerts", 20), ("/v1/incidents", 20), ("/v1/services", 20),
+@pytest.mark.parametrize("path,default", [("/v2/alerts", 20), ("/v1/incidents", 20), ("/v1/services", 100),
                                           ("/v2/users", 100)])
 def test_default_limit(api, session, path, default):
     body = session.get(api.base_url + path).json()
-    assert len(body["data"]) == default
+    assert len(body["data"]) == min(default, DEFAULT_SIZES[path.split("/")[-1]])
     assert f"limit={default}&" in body["paging"]["first"]
 
 
-def test_limit_clamped_to_max(api, session):
-    body = session.get(api.base_url + "/v2/alerts", params={"limit": 500}).json()
+def test_limit_above_the_spec_maximum_is_refused_where_the_spec_states_one(api, session):
+    for path in ("/v2/alerts", "/v1/incidents"):
+        response = session.get(api.base_url + path, params={"limit": 101})
+        assert response.status_code == 422 and "at most 100" in response.json()["message"]
+    # users (and services, which share their parameters) state no maximum: clamped to the server's
+    body = session.get(api.base_url + "/v2/users", params={"limit": 500}).json()
     assert len(body["data"]) == 100
-    assert "limit=100&" in body["paging"]["next"]
 
 
 @pytest.mark.parametrize("params", [{"limit": "abc"}, {"limit": -1}, {"limit": 0}, {"offset": -5},
@@ -220,13 +223,59 @@ def _window(records: list[dict], field: str, lo: int, hi: int) -> set[str]:
 @pytest.mark.parametrize("name", ["alerts", "incidents"])
 @pytest.mark.parametrize("field", ["createdAt", "updatedAt"])
 def test_query_window(api, session, name, field):
+    if field == "updatedAt":  # the spec does not promise updatedAt search: the switch must say so
+        api.updated_at_search = "accepted"
     records = api.records(name)
     stamps = sorted(parse_ms(r[field]) for r in records)
     lo, hi = stamps[len(stamps) // 4], stamps[len(stamps) // 2]
     query = f"{field}>={lo} AND {field}<{hi}"
-    got, _ = walk(session, api.base_url + PAGED[name], {"query": query, "limit": 100})
+    try:
+        got, _ = walk(session, api.base_url + PAGED[name], {"query": query, "limit": 100})
+    finally:
+        api.updated_at_search = "rejected"
     assert {r["id"] for r in got} == _window(records, field, lo, hi)
     assert len(got) == len({r["id"] for r in got}) > 0
+
+
+@pytest.mark.parametrize("mode", ["rejected", "ignored", "accepted"])
+def test_updated_at_search_switch(api, session, mode):
+    records = api.records("alerts")
+    pivot = sorted(parse_ms(r["updatedAt"]) for r in records)[len(records) // 2]
+    api.updated_at_search = mode
+    try:
+        response = session.get(api.base_url + "/v2/alerts", params={"query": f"updatedAt>={pivot}", "limit": 100,
+                                                                 "sort": "updatedAt", "order": "asc"})
+    finally:
+        api.updated_at_search = "rejected"
+    if mode == "rejected":
+        assert response.status_code == 422 and "updatedAt" in response.json()["message"]
+        return
+    got = response.json()["data"]
+    older = [r for r in got if parse_ms(r["updatedAt"]) < pivot]
+    assert bool(older) == (mode == "ignored")  # ignored: the default listing, as if the term were not there
+
+
+def test_incidents_sort_and_required_query_follow_the_spec(api, session):
+    response = session.get(api.base_url + "/v1/incidents", params={"sort": "updatedAt"})
+    assert response.status_code == 422
+    assert "Invalid sort field 'updatedAt'" in response.json()["message"]
+    assert session.get(api.base_url + "/v1/incidents").status_code == 200  # the switch's default accepts it
+    api.incident_query_required = True
+    try:
+        refused = session.get(api.base_url + "/v1/incidents")
+        with_query = session.get(api.base_url + "/v1/incidents", params={"query": "createdAt>=0"})
+    finally:
+        api.incident_query_required = False
+    assert refused.status_code == 422 and refused.json()["message"] == "query is required"
+    assert set(refused.json()) >= {"message", "took", "requestId"}
+    assert with_query.status_code == 200
+
+
+def test_every_response_is_dated(api, session):
+    from email.utils import parsedate_to_datetime
+
+    response = session.get(api.base_url + "/v2/teams")
+    assert abs(parsedate_to_datetime(response.headers["Date"]).timestamp() - time.time()) < 5
 
 
 def test_query_bounds_and_links(api, session):
@@ -267,7 +316,7 @@ def test_bad_query_422(api, session, query):
 
 def test_teams_and_integrations_single_page(api, session):
     teams = session.get(api.base_url + "/v2/teams", params={"limit": 1}).json()
-    assert set(teams) == {"data", "took", "requestId"}
+    assert set(teams) == {"data", "expandable", "took", "requestId"}
     assert len(teams["data"]) == DEFAULT_SIZES["teams"]
     integrations = session.get(api.base_url + "/v2/integrations").json()
     assert set(integrations) == {"code", "data", "took", "requestId"}

@@ -6,7 +6,7 @@ import pytest
 from dlt.sources.helpers.rest_client import RESTClient
 
 from airflow_provider_analytics.source.paging.keyset import KeysetPaginator
-from airflow_provider_analytics.source.errors import MaxPagesExceededError, OffsetCapError, PaginationError
+from airflow_provider_analytics.source.errors import MaxPagesExceededError, OffsetCapError, SearchUnsupportedError
 from airflow_provider_analytics.source.paging.guards import PaginationGuards
 from airflow_provider_analytics.source.settings import ApiSettings
 from airflow_provider_analytics.source.timestamps import epoch_ms
@@ -17,7 +17,9 @@ KEY = "keyset-key"
 
 @pytest.fixture
 def api():
-    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 450}, seed=3, offset_cap=1000) as fake:
+    """A keyset walk on updatedAt is what runs where the account's search accepts updatedAt: that switch."""
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 450}, seed=3, offset_cap=1000,
+                          updated_at_search="accepted") as fake:
         yield fake
 
 
@@ -90,8 +92,16 @@ def test_an_api_that_ignores_the_query_is_detected(api):
         return None
 
     api.faults.append(ignore_query)
-    with pytest.raises(PaginationError, match="does not search on updatedAt"):
+    with pytest.raises(SearchUnsupportedError, match="the API ignores updatedAt in search") as raised:
         walk(api, KeysetPaginator(resource="alerts"))
+    assert raised.value.outcome == "ignored"
+
+
+def test_a_slice_that_gets_records_past_its_upper_bound_is_detected(api):
+    api.updated_at_search = "ignored"
+    times = sorted(epoch_ms(r["updatedAt"]) for r in api.records("alerts"))
+    with pytest.raises(SearchUnsupportedError, match="updatedAt<"):
+        walk(api, KeysetPaginator(resource="alerts", start=times[0], end_ms=times[10]))
 
 
 def test_max_pages_is_enforced(api):

@@ -1,20 +1,42 @@
-"""Reads a built-in resource page by page; alerts and incidents in keyset slices side by side.
+"""Reads a built-in resource page by page; alerts and incidents by the method the account allows.
 
-The first page is read on its own. If it shows that the range left is many pages long, the rest
-of the range is cut into slices of the cursor (`slices.py`) that worker threads read at the same
-time (at most `max_concurrent_requests` requests in flight); otherwise the walk simply goes on.
-Users, teams, services and integrations are read one page after another.
+Users, teams, services and integrations are read whole, one page after another. Alerts and
+incidents are read from the stored cursor (see `docs/incremental.md` for why each method is
+exact):
+- `createdAt` cursor: a keyset walk on `createdAt` (new records only);
+- `updatedAt` cursor, first run: every record, by `createdAt` (which the API can search);
+- `updatedAt` cursor, later runs: `updatedAt` search where the account supports it (cheapest;
+  alerts by a keyset walk on `updatedAt`, incidents by `createdAt` filtered on `updatedAt`);
+  else, and as soon as a search term comes back refused (422) or ignored, the methods the spec
+  guarantees: alerts recent first (`sort=updatedAt&order=desc` down to the bound; past the offset
+  cap, every record by `createdAt`), incidents every record by `createdAt`.
+Keyset walks read their first page alone; when it shows many pages left, the rest of the range is
+cut into slices (`slices.py`) that worker threads read side by side (at most
+`max_concurrent_requests` requests in flight).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from requests import Request
+from requests import HTTPError, Request
 from requests.utils import resolve_proxies
 
+from ..errors import OffsetCapReachedError, SearchUnsupportedError
+from ..incremental import (
+    METHOD_CREATED,
+    METHOD_FULL_READ,
+    METHOD_RECENT_FIRST,
+    METHOD_SEARCH,
+    SEARCH_ACCEPTED,
+    SEARCH_IGNORED,
+    SEARCH_REJECTED,
+    CursorState,
+)
+from ..paging.recent_first import RecentFirstWalk
 from ..plan import BuiltinPlan
 from ..timestamps import epoch_ms
 from .concurrent_pages import concurrent_pages
@@ -23,6 +45,7 @@ from .slices import Slice, plan_slices
 __all__ = ["BuiltinReader", "read_pages"]
 
 Page = list[dict[str, Any]]
+log = logging.getLogger(__name__)
 
 
 def read_pages(session: Any, url: str, params: dict[str, Any], paginator: Any, auth: Any = None) -> Iterator[Page]:
@@ -62,9 +85,8 @@ class BuiltinReader:
     """Pages of one built-in resource.
 
     :param new_session: a checked, retrying session (one per thread).
-    :param cursor_field: the incremental resources' cursor (`updatedAt` or `createdAt`).
-    :param start: where an incremental resource starts (the stored cursor minus the lookback);
-        called when the walk starts, after dlt has restored the stored state.
+    :param cursor: the stored cursor of an incremental resource; the reader asks it where to
+        start, tells it how it read (`method`) and what the account's search did.
     :param max_concurrent_requests: slices read at the same time (1: one page after another).
     """
 
@@ -74,63 +96,185 @@ class BuiltinReader:
         new_session: Callable[[], Any],
         *,
         max_concurrent_requests: int,
-        cursor_field: Optional[str] = None,
-        start: Optional[Callable[[], Optional[int]]] = None,
+        cursor: Optional[CursorState] = None,
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
     ) -> None:
         self.plan = plan
         self.new_session = new_session
-        self.cursor_field = cursor_field or plan.spec.window_field
-        self.start = start or (lambda: None)
+        self.cursor = cursor
         self.max_concurrent_requests = max_concurrent_requests
+        self.log = logger or log
         self.slices: list[Slice] = []
 
     def pages(self) -> Iterator[Page]:
-        if not self.plan.incremental:
+        if not self.plan.incremental or self.cursor is None:
             yield from self._read(self.plan.listing_paginator())
             return
-        yield from self._incremental_pages()
+        yield from self._incremental_pages(self.cursor)
 
-    def _read(self, paginator: Any, session: Any = None) -> Iterator[Page]:
+    # -- choosing the method -------------------------------------------------------
+
+    def _incremental_pages(self, cursor: CursorState) -> Iterator[Page]:
+        bound = cursor.start()
+        if cursor.field == "createdAt":
+            cursor.method = METHOD_CREATED
+            yield from self._keyset_walk("createdAt", self._from(bound))
+            return
+        if bound is None:
+            cursor.method = METHOD_FULL_READ
+            yield from self._full_read(None)
+            return
+        if cursor.search not in (SEARCH_REJECTED, SEARCH_IGNORED):
+            try:
+                cursor.method = METHOD_SEARCH
+                yield from self._search(bound)
+                cursor.note_search(SEARCH_ACCEPTED)
+                return
+            except SearchUnsupportedError as unsupported:
+                cursor.note_search(unsupported.outcome)
+                self.log.warning(
+                    "%s: %s; switching to the method the spec guarantees (records already read stay, "
+                    "and the account's answer is remembered with the cursor)", self.plan.resource, unsupported,
+                )
+        yield from self._guaranteed(bound)
+
+    def _search(self, bound: int) -> Iterator[Page]:
+        """Records with `updatedAt >= bound`, by the API's search (a 422 or an ignored term raises)."""
+        try:
+            if self.plan.spec.sorts_on_updated_at:
+                yield from self._keyset_walk("updatedAt", bound)
+            else:
+                yield from self._keyset_walk("createdAt", None, f"updatedAt>={bound}", _at_least(bound))
+        except HTTPError as error:
+            response = error.response
+            if response is None or response.status_code != 422:
+                raise
+            raise SearchUnsupportedError(
+                f"the API refused the search term updatedAt>={bound} (HTTP 422: {_message(response)})",
+                outcome=SEARCH_REJECTED,
+            ) from None
+
+    def _guaranteed(self, bound: int) -> Iterator[Page]:
+        """Records with `updatedAt >= bound`, using only what the spec guarantees."""
+        cursor = self.cursor
+        assert cursor is not None
+        if not self.plan.spec.sorts_on_updated_at:
+            cursor.method = METHOD_FULL_READ
+            yield from self._full_read(bound)
+            return
+        cursor.method = METHOD_RECENT_FIRST
+        walk = RecentFirstWalk(self.plan.resource, bound, self.plan.guards.offset_cap)
+        try:
+            yield from self._read(walk)
+        except OffsetCapReachedError as capped:
+            cursor.method = METHOD_FULL_READ
+            self.log.info("%s: %s; reading every record by createdAt and keeping those changed since the bound",
+                          self.plan.resource, capped)
+            yield from self._full_read(bound)
+            return
+        if walk.step_backs:
+            self.log.info("%s: records were deleted during the walk; stepped back %d time(s) so none was skipped",
+                          self.plan.resource, walk.step_backs)
+
+    def _full_read(self, bound: Optional[int]) -> Iterator[Page]:
+        """Every record, by `createdAt`; with a bound, only those changed at or after it are kept."""
+        keep = _at_least(bound, drop=True) if bound is not None else None
+        yield from self._keyset_walk("createdAt", self._from(None), page_filter=keep)
+
+    def _from(self, start: Optional[int]) -> Optional[int]:
+        """A walk's start; from 0 rather than unbounded where the API requires a `query`."""
+        return 0 if start is None and self.plan.spec.query_required else start
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _read(self, paginator: Any, session: Any = None, query: Optional[str] = None) -> Iterator[Page]:
         plan = self.plan
-        yield from read_pages(session or self.new_session(), plan.url, plan.params, paginator, plan.auth)
+        params = {**plan.params, "query": query} if query else plan.params
+        yield from read_pages(session or self.new_session(), plan.url, params, paginator, plan.auth)
 
-    def _keyset(self, start: Optional[int], end: Optional[int] = None, delivered: Any = ()) -> Any:
-        assert self.cursor_field is not None
-        return self.plan.keyset_paginator(self.cursor_field, start, end, delivered)
+    def _keyset_walk(
+        self,
+        field: str,
+        start: Optional[int],
+        query: Optional[str] = None,
+        page_filter: Optional[PageFilter] = None,
+    ) -> Iterator[Page]:
+        """A keyset walk of `field >= start` (and `query`), in slices side by side when it is long."""
+        keep = page_filter or _unchanged
 
-    def _incremental_pages(self) -> Iterator[Page]:
+        def read(first_start: Optional[int], end: Optional[int] = None, delivered: Any = (),
+                 session: Any = None) -> Iterator[Page]:
+            walk = self.plan.keyset_paginator(field, first_start, end, delivered)
+            for page in self._read(walk, session, query):
+                yield keep(page)
+
         session = self.new_session()
-        first = self._keyset(self.start())
-        pages = self._read(first, session)
+        first = self.plan.keyset_paginator(field, start)
+        pages = self._read(first, session, query)
         page = next(pages, None)
         if page is None:
             return
-        first_min = min((ms for ms in (epoch_ms(r.get(self.cursor_field)) for r in page) if ms is not None),
-                        default=None)
-        yield page
+        first_min = min((ms for ms in (epoch_ms(r.get(field)) for r in page) if ms is not None), default=None)
+        yield keep(page)
         if not first.has_next_page:
             return
+        rest = (keep(page) for page in pages)
         if self.max_concurrent_requests < 2:
-            yield from pages
+            yield from rest
             return
         resume, delivered = first.resume_point
-        last = self._latest(session, resume) if first_min is not None and resume is not None else None
+        last = self._latest(session, field, resume, query) if first_min is not None and resume is not None else None
         self.slices = plan_slices(first_min, resume, last, self.max_concurrent_requests, delivered) if last else []
         if not self.slices:
-            yield from pages
+            yield from rest
             return
         pages.close()
-        yield from concurrent_pages(self.slices, self._read_slice, self.max_concurrent_requests)
+        yield from concurrent_pages(
+            self.slices, lambda piece: read(piece.start, piece.end, piece.delivered), self.max_concurrent_requests
+        )
 
-    def _latest(self, session: Any, since: int) -> Optional[int]:
-        """The highest cursor value now: one record, newest first."""
+    def _latest(self, session: Any, field: str, since: int, query: Optional[str]) -> Optional[int]:
+        """The highest value of `field` now: one record, newest first."""
         plan = self.plan
-        params = {**plan.params, "sort": self.cursor_field, "order": "desc", "limit": 1,
-                  "query": f"{self.cursor_field}>={since}"}
+        terms = [query] if query else []
+        terms.append(f"{field}>={since}")
+        params = {**plan.params, "sort": field, "order": "desc", "limit": 1, "query": " AND ".join(terms)}
         response = session.send(session.prepare_request(Request("GET", plan.url, params=params, auth=plan.auth)))
         response.raise_for_status()
         data = response.json().get("data") or []
-        return epoch_ms(data[0].get(self.cursor_field)) if data else None
+        return epoch_ms(data[0].get(field)) if data else None
 
-    def _read_slice(self, piece: Slice) -> Iterator[Page]:
-        yield from self._read(self._keyset(piece.start, piece.end, piece.delivered))
+
+PageFilter = Callable[[Page], Page]
+
+
+def _unchanged(page: Page) -> Page:
+    return page
+
+
+def _at_least(bound: int, drop: bool = False) -> PageFilter:
+    """A page filter for `updatedAt >= bound`: drops older records, or (drop False) takes any as
+    proof that the API ignored the search term."""
+
+    def check(page: Page) -> Page:
+        older = [r for r in page if (ms := epoch_ms(r.get("updatedAt"))) is not None and ms < bound]
+        if not older:
+            return page
+        if drop:
+            return [r for r in page if not ((ms := epoch_ms(r.get("updatedAt"))) is not None and ms < bound)]
+        raise SearchUnsupportedError(
+            f"asked for updatedAt>={bound} and got a record at {epoch_ms(older[0].get('updatedAt'))}: "
+            "the API ignores updatedAt in search", outcome=SEARCH_IGNORED,
+        )
+
+    return check
+
+
+def _message(response: Any) -> str:
+    """The API's error message, short."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "no message"
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message)[:200] if message else "no message"

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 #: The query parameters messages may show: the API's paging and search, never a user's own.
-PAGING_PARAMS = ("offset", "limit", "sort", "order", "query")
+PAGING_PARAMS = ("offset", "limit", "sort", "sortField", "order", "query")
 
 Origin = tuple[str, str, int]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from requests import Request, Response
 
-from ..errors import OffsetCapError, PaginationError
+from ..errors import OffsetCapError, PaginationError, SearchUnsupportedError
 from ..http.urls import query_params, without_query
 from ..incremental import DEFAULT_CURSOR_FIELD
 from ..timestamps import epoch_ms
@@ -91,11 +91,7 @@ class KeysetPaginator(NextLinkPaginator):
         page_size = len(page)
         page_min, page_max, ids_at_max = self._page_bounds(page)
         drop_delivered(page, self._boundary_ids, self.cursor_field, self._from_ms)
-        if page_max is not None and self._from_ms is not None and page_min < self._from_ms:
-            raise PaginationError(
-                f"{self.resource}: asked for {self.cursor_field}>={self._from_ms} and got a record at "
-                f"{page_min}; the API does not search on {self.cursor_field} (try cursor_field='createdAt')"
-            )
+        self._check_bounds(page_min, page_max)
         if not self._has_more(response, page_size):
             return None
         if page_max is None:
@@ -123,6 +119,21 @@ class KeysetPaginator(NextLinkPaginator):
         return self._from_ms, set(self._boundary_ids)
 
     # -- helpers ----------------------------------------------------------------
+
+    def _check_bounds(self, page_min: Optional[int], page_max: Optional[int]) -> None:
+        """A record outside the asked range means the API ignored the search term."""
+        if page_max is None or page_min is None:
+            return
+        if self._from_ms is not None and page_min < self._from_ms:
+            term, got = f"{self.cursor_field}>={self._from_ms}", page_min
+        elif self.end_ms is not None and page_max >= self.end_ms:
+            term, got = f"{self.cursor_field}<{self.end_ms}", page_max
+        else:
+            return
+        raise SearchUnsupportedError(
+            f"{self.resource}: asked for {term} and got a record at {got}: the API ignores {self.cursor_field} "
+            "in search", outcome="ignored",
+        )
 
     def _url(self) -> str:
         params = dict(self._params)

@@ -1,7 +1,9 @@
 """Listings with no searchable cursor (services) past the offset cap: read them from both ends.
 
-Services can only be sorted by `name`, ascending or descending, and have no `query`, so no
-window can move past the cap. What remains is the other end: walk the listing in its order up
+Services have no `query` the walk could window on: the spec gives them the users' parameters
+(`sortField`, `order` ascending by default; a copy that names user fields) and their listing is
+ordered by `name` (unverified, so the walk sends no sort field and only flips `order`). No window
+can move past the cap. What remains is the other end: walk the listing in its order up
 to the cap, then list it in the opposite order from offset 0 and keep going until that second
 walk has passed the point where the first one ended. Together the two walks reach up to about
 twice the cap; beyond that the records in the middle cannot be reached, and the walk fails
@@ -23,7 +25,7 @@ from requests import Request
 from ..catalog import OFFSET_CAP
 from ..errors import OffsetCapError
 from ..http.urls import query_params
-from .cap_walks import API_DEFAULT_ORDER, CapWalk
+from .cap_walks import CapWalk
 from .guards import PaginationGuards
 from .next_link import NextLinkPaginator
 
@@ -35,10 +37,13 @@ _NOTHING = object()
 class TwoEndedWalk(CapWalk):
     """At the cap, lists the rest from the other end of the `sort_field` order.
 
-    :param sort_field: the field the listing is sorted by (services: `name`, the only choice).
+    :param sort_field: the field the listing is ordered by (services: `name`).
     :param order: the first walk's order, set on the first request when it does not state one
         (None: keep the listing's own order, the API's default when unstated).
     """
+
+    #: The order a services listing has when the request does not say (the spec: ascending).
+    default_order = "asc"
 
     def __init__(
         self,
@@ -58,8 +63,6 @@ class TwoEndedWalk(CapWalk):
         if request is not None and self.order is not None:
             stated = {**query_params(request.url or ""), **dict(request.params or {})}
             params = dict(request.params or {})
-            if not stated.get("sort"):
-                params["sort"] = self.sort_field
             if not stated.get("order"):
                 params["order"] = self.order
             request.params = params
@@ -110,7 +113,7 @@ class TwoEndedWalk(CapWalk):
                 f"account under {2 * self.offset_cap:,}."
             )
         self.check_sort(current_url, self.sort_field)
-        order = (self.listing(current_url, "order", API_DEFAULT_ORDER) or "").lower()
+        order = (self.listing(current_url, "order", self.default_order) or "").lower()
         self.reversed = True
         return self.listing_url(offset=0, order="desc" if order == "asc" else "asc")
 

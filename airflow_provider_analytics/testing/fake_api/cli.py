@@ -7,6 +7,7 @@ import signal
 import threading
 
 from .data import DEFAULT_SIZES
+from .query import UPDATED_AT_SEARCH_MODES
 from .server import FakeAnalyticsAPI
 
 
@@ -21,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-limit", type=int, default=100)
     parser.add_argument("--offset-cap", type=int, default=20000)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--updated-at-search", choices=UPDATED_AT_SEARCH_MODES, default="rejected",
+                        help="what `query` does with an updatedAt term, which the spec does not promise "
+                             "(default: rejected with 422)")
+    parser.add_argument("--incident-query-required", action="store_true",
+                        help="refuse a list of incidents without `query` (the spec marks it required)")
     for name, size in DEFAULT_SIZES.items():
         parser.add_argument(f"--{name}", type=int, default=size, help=f"number of {name} (default {size})")
     args = parser.parse_args(argv)
@@ -29,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host, port=args.port, api_key=args.api_key, seed=args.seed,
         sizes={name: getattr(args, name) for name in DEFAULT_SIZES},
         max_limit=args.max_limit, offset_cap=args.offset_cap, latency=args.latency,
+        updated_at_search=args.updated_at_search, incident_query_required=args.incident_query_required,
     )
     stop = threading.Event()
 

@@ -28,8 +28,15 @@ _TERM_RE = re.compile(r"^([A-Za-z_][\w.]*)\s*(>=|<=|>|<|:|=)\s*(.+)$")
 _AND_RE = re.compile(r"\s+AND\s+", re.IGNORECASE)
 
 
-def parse_query(text: str, resource: str) -> tuple[_Term, ...]:
-    """``createdAt>=1 AND status:open`` -> terms; raises QueryError."""
+#: How the API treats an `updatedAt` term in `query`: the spec does not say it is searchable.
+UPDATED_AT_SEARCH_MODES = ("accepted", "rejected", "ignored")
+
+
+def parse_query(text: str, resource: str, updated_at: str = "accepted") -> tuple[_Term, ...]:
+    """``createdAt>=1 AND status:open`` -> terms; raises QueryError.
+
+    :param updated_at: `accepted` (filters), `rejected` (422) or `ignored` (the term is dropped).
+    """
     terms = []
     for part in _AND_RE.split(text.strip()):
         m = _TERM_RE.match(part.strip())
@@ -38,6 +45,10 @@ def parse_query(text: str, resource: str) -> tuple[_Term, ...]:
         name, op, raw = m.group(1), m.group(2), m.group(3).strip()
         if name not in FIELDS[resource]:
             raise QueryError(f"Unknown query field: {name!r}")
+        if name == "updatedAt" and updated_at == "rejected":
+            raise QueryError(f"Invalid query field: {name!r} is not searchable")
+        if name == "updatedAt" and updated_at == "ignored":
+            continue
         if op in (":", "="):
             if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
                 raw = raw[1:-1]

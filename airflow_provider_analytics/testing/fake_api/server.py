@@ -15,13 +15,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote
 
 from .data import DEFAULT_SIZES, encode
-from .query import QueryError, parse_query, select
-from .resources import BY_PATH, RESOURCES, Spec
+from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query, select
+from .resources import BY_PATH, RESOURCES, SORT_FIELDS, Spec
 from .store import Table, Tables
 
 
@@ -98,7 +99,7 @@ def _paging(base: str, spec: Spec, limit: int, sort: str, order: str, query: str
     tail = "&query=" + quote(query, safe="") if query else ""
 
     def link(off: int) -> str:
-        return f"{base}{spec.path}?limit={limit}&sort={sort}&offset={off}&order={order}{tail}"
+        return f"{base}{spec.path}?limit={limit}&{spec.sort_param}={sort}&offset={off}&order={order}{tail}"
 
     last = (total - 1) // limit * limit if total else 0
     if cap is not None and last + limit > cap:
@@ -157,6 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         head = [f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}\r\n"
+                f"Date: {formatdate(usegmt=True)}\r\n"
                 f"Content-Type: {_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n"]
         for name, value in headers.items():
             if name.lower() == "connection" and value.lower() == "close":
@@ -224,6 +226,16 @@ class FakeAnalyticsAPI:
     Data for a resource is a pure function of ``seed``, the resource and
     ``sizes``; it is generated on first use (``start()`` generates all of it
     up front so the first request is as fast as the rest).
+
+    Listings follow the vendor's spec (``resources.py``). Two behaviours the spec leaves
+    open are switches, both readable and settable while the server runs:
+
+    :param updated_at_search: what ``query`` does with an ``updatedAt`` term, which the spec
+        does not list as searchable: ``"rejected"`` (422, the default: the strict choice),
+        ``"ignored"`` (the term is dropped and every record matches it) or ``"accepted"``.
+    :param incident_query_required: refuse (422) a list of incidents without ``query``, as
+        the spec's "required" reads strictly; the default accepts it, as the seed's config
+        (which sends none) needs.
     """
 
     def __init__(
@@ -236,6 +248,8 @@ class FakeAnalyticsAPI:
         max_limit: int = 100,
         offset_cap: int = 20000,
         latency: float = 0.0,
+        updated_at_search: str = "rejected",
+        incident_query_required: bool = False,
     ):
         if host == "localhost":
             host = "127.0.0.1"
@@ -247,8 +261,12 @@ class FakeAnalyticsAPI:
         self.host = host
         self.api_key = api_key
         self.seed = seed
+        if updated_at_search not in UPDATED_AT_SEARCH_MODES:
+            raise ValueError(f"updated_at_search must be one of {UPDATED_AT_SEARCH_MODES}, not {updated_at_search!r}")
         self.max_limit = max_limit
         self.offset_cap = offset_cap
+        self.updated_at_search = updated_at_search
+        self.incident_query_required = incident_query_required
         #: Seconds added to every request.
         self.latency = latency
         #: Callables consulted in order per request; the first reply wins.
@@ -398,7 +416,8 @@ class FakeAnalyticsAPI:
         table = self._table(spec.name)
         if not spec.paginated:
             head = b'{"code":200,"data":[' if spec.code else b'{"data":['
-            return 200, {}, head + b",".join(table.blobs) + b"]," + _envelope_tail(t0)
+            tail = b'],"expandable":["member"],' if spec.expandable else b"],"
+            return 200, {}, head + b",".join(table.blobs) + tail + _envelope_tail(t0)
         try:
             return self._page(spec, table, params, headers, t0)
         except QueryError as exc:
@@ -410,10 +429,12 @@ class FakeAnalyticsAPI:
         offset = _int_param(params, "offset", 0)
         if limit < 1:
             raise QueryError("limit should be greater than 0")
+        if spec.max_limit is not None and limit > spec.max_limit:
+            raise QueryError(f"limit should be at most {spec.max_limit}")
         limit = min(limit, self.max_limit)
-        sort = params.get("sort") or spec.default_sort
+        sort = params.get(spec.sort_param) or spec.default_sort
         if sort not in spec.sorts:
-            raise QueryError(f"sort should be one of {', '.join(spec.sorts)}")
+            raise QueryError(f"Invalid sort field {sort!r}: {spec.sort_param} should be one of {', '.join(spec.sorts)}")
         order = (params.get("order") or spec.default_order).lower()
         if order not in ("asc", "desc"):
             raise QueryError("order should be asc or desc")
@@ -421,8 +442,13 @@ class FakeAnalyticsAPI:
         if cap is not None and offset + limit > cap:
             raise QueryError(f"Sum of offset and limit should be lower than {cap}")
         query = params.get("query", "").strip() if spec.searchable else ""
-        terms = parse_query(query, spec.name) if query else ()
-        positions = table.cached((query, sort, order), lambda: select(table, terms, sort, order))
+        if spec.query_required and self.incident_query_required and not query:
+            raise QueryError("query is required")
+        search_mode = self.updated_at_search
+        terms = parse_query(query, spec.name, search_mode) if query else ()
+        field = SORT_FIELDS.get(sort, sort)
+        positions = table.cached((query, search_mode, field, order),
+                                 lambda: select(table, terms, field, order))
         blobs = table.blobs
         data = b",".join([blobs[i] for i in positions[offset:offset + limit]])
         host = headers.get("Host")

@@ -57,7 +57,8 @@ class Table:
         column = self.columns.get(name)
         if column is not None:
             return column
-        return [json.loads(b).get(name) for b in self.blobs]
+        path = name.split(".")
+        return [_field(json.loads(b), path) for b in self.blobs]
 
     def keys(self, name: str) -> list:
         """Sortable key per record for field ``name``."""
@@ -127,6 +128,14 @@ def _columns_of(resource: str, row: dict) -> dict[str, Any]:
     if "status" in FIELDS[resource]:
         cols["status"] = row.get("status")
     return cols
+
+
+def _field(record: dict, path: list[str]) -> Any:
+    """A field of a record by dotted path (`report.ackTime`); None where a step is missing."""
+    value: Any = record
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value
 
 
 def _sortable(value: Any) -> tuple:
