@@ -16,6 +16,7 @@ from pathlib import Path
 
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
+from airflow_provider_analytics.testing.fake_api.query import UPDATED_AT_SEARCH_MODES
 
 DAG_ID = "analytics_daily_sync"
 DEMO_KEY = "demo-api-key"
@@ -58,13 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dags", default="dags", help="DAG folder (default: ./dags)")
     parser.add_argument("--alerts", type=int, default=5000, help="alerts in the fake API (default 5000)")
     parser.add_argument("--incidents", type=int, default=800, help="incidents in the fake API (default 800)")
+    parser.add_argument("--updated-at-search", choices=UPDATED_AT_SEARCH_MODES, default="rejected",
+                        help="what the fake's search does with updatedAt, which the spec does not promise "
+                             "(default: rejected with 422)")
+    parser.add_argument("--incident-query-required", action="store_true",
+                        help="the fake refuses incidents listed without `query`, as the spec reads strictly")
     args = parser.parse_args(argv)
 
     home = Path(args.home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     duckdb_path = home / "analytics" / "warehouse.duckdb"
     sizes = {"alerts": args.alerts, "incidents": args.incidents}
-    with FakeAnalyticsAPI(api_key=DEMO_KEY, sizes=sizes) as api:
+    with FakeAnalyticsAPI(api_key=DEMO_KEY, sizes=sizes, updated_at_search=args.updated_at_search,
+                          incident_query_required=args.incident_query_required) as api:
         env = airflow_env(home, Path(args.dags).resolve(), api.base_url, duckdb_path)
         print(f"Fake API at {api.base_url}; AIRFLOW_HOME={home}", flush=True)
         print("Migrating the SQLite metadata DB ...", flush=True)

@@ -86,3 +86,37 @@ def test_the_seed_dag_runs_the_seed_config_as_written(airflow):
     assert airflow.counts("analytics_seed") == upstream
     # the seed sends the key its own way (an `api_key` header), taken from the connection
     assert KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("search", ["accepted", "rejected", "ignored"])
+def test_the_daily_dag_twice_against_the_strict_fake_in_every_search_mode(airflow, tmp_path, search):
+    """Day one reads everything; day two, after old records changed, lands them whatever the search does."""
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 900, "incidents": 200}, seed=8, updated_at_search=search,
+                          incident_query_required=True) as api:
+        warehouse = tmp_path / "warehouse.duckdb"
+        env = airflow_env(airflow.home, REPO / "dags", api.base_url, warehouse)
+        day_one = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "analytics_daily_sync", "2026-03-01"],
+                                 env=env, capture_output=True, text=True, timeout=600)
+        assert day_one.returncode == 0, day_one.stdout[-3000:] + day_one.stderr[-3000:]
+        for index in range(0, 300, 3):
+            api.update("alerts", index, status="closed", acknowledged=True)
+        for index in range(0, 40, 2):
+            api.update("incidents", index, status="resolved")
+        api.add("alerts", 100)
+        api.add("incidents", 10)
+        day_two = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "analytics_daily_sync", "2026-03-02"],
+                                 env=env, capture_output=True, text=True, timeout=600)
+        assert day_two.returncode == 0, day_two.stdout[-3000:] + day_two.stderr[-3000:]
+        upstream = {name: {r["id"]: r for r in api.records(name)} for name in ("alerts", "incidents")}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for name, fields in (("alerts", "status, acknowledged"), ("incidents", "status")):
+            rows = con.execute(f"select id, {fields} from analytics.{name}").fetchall()
+            assert len(rows) == len({row[0] for row in rows}) == len(upstream[name])
+            for row in rows:
+                record = upstream[name][row[0]]
+                assert row[1] == record["status"], (name, row[0])
+                if name == "alerts":
+                    assert row[2] == record["acknowledged"]
+    method = "updatedAt search" if search == "accepted" else "recent first"
+    assert f"alerts: read by {method} (updatedAt search: {search})" in day_two.stdout + day_two.stderr
+    assert KEY not in day_one.stdout + day_one.stderr + day_two.stdout + day_two.stderr

@@ -120,9 +120,9 @@ class BuiltinReader:
             cursor.method = METHOD_CREATED
             yield from self._keyset_walk("createdAt", self._from(bound))
             return
-        if bound is None:
+        if bound is None or cursor.full_refresh:  # a refresh replaces the table: one walk, no record twice
             cursor.method = METHOD_FULL_READ
-            yield from self._full_read(None)
+            yield from self._full_read(bound)
             return
         if cursor.search not in (SEARCH_REJECTED, SEARCH_IGNORED):
             try:

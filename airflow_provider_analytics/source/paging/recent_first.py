@@ -7,7 +7,8 @@ by offset, until a page reaches below the bound (the stored cursor minus the loo
 The listing moves while it is read, and the walk is built so that movement costs a duplicate,
 never a row:
 - a record changed or created moves to the front: every record not yet read shifts one place
-  back, so a page repeats a record already read (the merge keeps one), and none is skipped;
+  back, so a page repeats a record already read (dropped: the walk delivers each record once),
+  and none is skipped;
 - a record deleted shifts the records behind it one place forward, which could skip one. Every
   page therefore starts on the last record of the page before (its *anchor*). When the anchor is
   missing and the page starts below it, records may have been skipped and the walk steps back a
@@ -55,6 +56,7 @@ class RecentFirstWalk(BasePaginator):
         self._offset = 0
         self._limit = 0
         self._anchor: Optional[tuple[Any, int]] = None
+        self._delivered: set[Any] = set()
 
     def init_request(self, request: Request) -> None:
         params = {**query_params(request.url or ""), **dict(request.params or {})}
@@ -64,6 +66,7 @@ class RecentFirstWalk(BasePaginator):
         self._params = params
         self._limit = int(params.get("limit") or 20)
         self._offset, self._anchor, self.step_backs, self.lowest_ms = 0, None, 0, None
+        self._delivered = set()
         self._has_next_page = True
         request.url, request.params = self._url(), None
 
@@ -78,8 +81,9 @@ class RecentFirstWalk(BasePaginator):
         if known:
             self.lowest_ms = min(known) if self.lowest_ms is None else min(self.lowest_ms, *known)
         reached_bound = self.bound_ms is not None and any(ms < self.bound_ms for ms in known)
-        if self.bound_ms is not None:  # older records were stored by an earlier run, unchanged since
-            page[:] = [r for r, ms in zip(page, times) if ms is None or ms >= self.bound_ms]
+        # records below the bound were stored by an earlier run, unchanged since; records met again
+        # (the page's overlap, or pushed back by a change) are the version already delivered
+        page[:] = [r for r, ms in zip(page, times) if not self._below_bound(r) and self._first_time(r)]
         if reached_bound or received < self._limit:
             self._has_next_page = False
             return
@@ -117,7 +121,15 @@ class RecentFirstWalk(BasePaginator):
                 "step-backs); run again"
             )
         self._offset = max(0, self._offset - max(self._limit - 1, 1))
-        page[:] = [r for r in page if not self._below_bound(r)]
+        page[:] = [r for r in page if not self._below_bound(r) and self._first_time(r)]
+        return True
+
+    def _first_time(self, record: Any) -> bool:
+        """True the first time the walk meets this record (its ids are bounded by the offset cap)."""
+        record_id = record.get(PRIMARY_KEY) if isinstance(record, dict) else None
+        if record_id in self._delivered:
+            return False
+        self._delivered.add(record_id)
         return True
 
     def _below_bound(self, record: Any) -> bool:

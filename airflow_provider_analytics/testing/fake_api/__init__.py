@@ -15,14 +15,22 @@ it. It mirrors the facts in the shared API notes:
   ``data`` and absolute ``paging`` links (also as ``X-Paging-*`` headers);
   users and incidents add ``totalCount``; teams and integrations are one
   unpaginated list (integrations add ``"code": 200``).
-* Paging: ``limit`` (clamped to ``max_limit``), ``offset``, ``sort``,
-  ``order``. Alerts, incidents and services refuse ``offset + limit`` above
-  ``offset_cap`` with 422, and their ``next`` link disappears where the cap
-  would be crossed, so a client that only follows ``next`` stops there
-  silently, as upstream.
+* Paging as the vendor's OpenAPI spec states it (``resources.py``; a unit test checks it against
+  an extract of the spec): ``limit`` (alerts and incidents: at most 100, more is a 422; users
+  and services: clamped to ``max_limit``), ``offset``, ``sort`` (alerts: the spec's 20 fields,
+  ``updatedAt`` among them; incidents: ``createdAt``, ``tinyId``, ``message``, ``status``,
+  ``isSeen``, ``owner``, so ``sort=updatedAt`` is a 422), ``sortField`` (users, services),
+  ``order`` (default ``desc``; users and services ``asc``). Alerts, incidents and services
+  refuse ``offset + limit`` above ``offset_cap`` with 422, and their ``next`` link disappears
+  where the cap would be crossed, so a client that only follows ``next`` stops there silently,
+  as upstream. Every response carries a ``Date`` header.
 * ``query`` on alerts and incidents: terms joined by `` AND ``, either
   ``createdAt>=<epoch ms>`` style ranges (``createdAt``/``updatedAt`` with
   ``>=``, ``>``, ``<=``, ``<``) or ``field:value`` equality.
+* What the spec leaves open is a switch, strict by default: ``updated_at_search`` (an
+  ``updatedAt`` term is ``"rejected"`` with 422, ``"ignored"``, or ``"accepted"``) and
+  ``incident_query_required`` (refuse incidents listed without ``query``; off by default,
+  because the seed's config sends none). Both can be changed while the server runs.
 
 Speed matters because benchmarks run against it: every record is serialised
 to JSON once and pages are joined from those bytes; sorted and filtered
@@ -37,14 +45,14 @@ delay, or a dropped connection), or ``None`` to pass.
 Command line (serves until SIGINT/SIGTERM, prints the base URL first)::
 
     python -m airflow_provider_analytics.testing.fake_api --port 8080 \\
-        --api-key KEY --alerts 30000 --incidents 5000 --seed 0
+        --api-key KEY --alerts 30000 --incidents 5000 --seed 0 --updated-at-search ignored
 """
 
 from __future__ import annotations
 
 from .cli import main
 from .data import DEFAULT_SIZES, FIELDS, iso_ms, parse_ms
-from .query import QueryError, parse_query
+from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query
 from .resources import RESOURCES
 from .server import FakeAnalyticsAPI, FakeReply, FakeRequest, Fault
 
@@ -57,6 +65,7 @@ __all__ = [
     "Fault",
     "QueryError",
     "RESOURCES",
+    "UPDATED_AT_SEARCH_MODES",
     "iso_ms",
     "main",
     "parse_ms",
