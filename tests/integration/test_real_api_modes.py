@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_analytics.pipeline.errors import SyncError
 from airflow_provider_analytics.source.timestamps import epoch_ms
-from tests.helpers import assert_same_record, sync_to as sync
+from tests.conftest import API_KEY
+from tests.helpers import assert_same_record, load_seed_config, sync_to as sync
 
 MODES = ("accepted", "rejected", "ignored")
 SIZES = {"alerts": 3000, "incidents": 600}
@@ -132,3 +134,22 @@ def test_incidents_never_ask_to_sort_on_updated_at(new_api, duckdb_target, tmp_p
     sent = [p for _, p, _ in api.request_log if p.startswith("/v1/incidents")]
     assert sent and all("sort=updatedAt" not in p and "query=" in p for p in sent)
     assert_matches_upstream(api, duckdb_target, "incidents")
+
+
+def test_the_seed_config_as_written_runs_against_the_strict_fake(new_api, target):
+    """The seed follows `paging.next` and sends no `sort`: incidents come in the spec's default order."""
+    api = new_api(incidents=450, alerts=700)
+    config = load_seed_config(api.base_url, API_KEY)
+    for resource, path in (("incidents", "/v1/incidents"), ("alerts", "/v2/alerts")):
+        api.reset_log()
+        summary = sync(target, resource, config=config)
+        sent = [(p, status) for _, p, status in api.request_log if p.startswith(path)]
+        assert "sort=" not in sent[0][0] and all(status == 200 for _, status in sent)
+        assert summary["rows"] == len(api.records(resource))
+        assert_matches_upstream(api, target, resource)
+
+
+def test_the_seed_config_on_an_account_that_requires_a_query_fails_saying_so(new_api, duckdb_target):
+    api = new_api(incidents=50, incident_query_required=True)
+    with pytest.raises(SyncError, match="HTTP 422.*query is required"):
+        sync(duckdb_target, "incidents", config=load_seed_config(api.base_url, API_KEY))
