@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Optional
 
 from ..settings import DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
+from .server_clock import http_date
 
 __all__ = ["ERROR_HANDLER_KEYS", "RetryPolicy", "header_wait"]
 
@@ -112,10 +112,7 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
     seconds = _seconds(value)
     if seconds is not None or value is None:
         return seconds
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    when = http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)

@@ -7,24 +7,28 @@ clock too; this machine's clock may be off by any amount.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Optional
 
-__all__ = ["local_now_ms", "response_date_ms"]
+__all__ = ["http_date", "local_now_ms", "response_date_ms"]
+
+
+def http_date(value: Optional[str]) -> Optional[datetime]:
+    """An HTTP date (`Date`, `Retry-After`) as an aware datetime; HTTP dates are always GMT."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def response_date_ms(response: Any) -> Optional[int]:
     """The response's `Date` header in epoch ms (whole seconds, rounded down), or None."""
-    raw = getattr(response, "headers", {}).get("Date")
-    if not raw:
-        return None
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return int(when.timestamp()) * 1000
+    when = http_date(getattr(response, "headers", {}).get("Date"))
+    return int(when.timestamp()) * 1000 if when is not None else None
 
 
 def local_now_ms() -> int:

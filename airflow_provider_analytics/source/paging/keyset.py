@@ -22,7 +22,7 @@ from ..incremental import DEFAULT_CURSOR_FIELD
 from ..timestamps import epoch_ms
 from .cap_walks import drop_delivered
 from .guards import PaginationGuards
-from .next_link import NextLinkPaginator
+from .next_link import NextLinkPaginator, announced_next
 
 __all__ = ["KeysetPaginator"]
 
@@ -130,9 +130,9 @@ class KeysetPaginator(NextLinkPaginator):
             term, got = f"{self.cursor_field}<{self.end_ms}", page_max
         else:
             return
-        raise SearchUnsupportedError(
-            f"{self.resource}: asked for {term} and got a record at {got}: the API ignores {self.cursor_field} "
-            "in search", outcome="ignored",
+        raise SearchUnsupportedError(  # the caller names the resource
+            f"asked for {term} and got a record at {got}: the API ignores {self.cursor_field} in search",
+            outcome="ignored",
         )
 
     def _url(self) -> str:
@@ -167,12 +167,8 @@ class KeysetPaginator(NextLinkPaginator):
     @staticmethod
     def _has_more(response: Response, page_size: int) -> bool:
         """The API's next link says whether this query has more; without paging info, a full page does."""
-        try:
-            body = response.json()
-        except ValueError:
-            return False
-        paging = body.get("paging") if isinstance(body, dict) else None
-        if isinstance(paging, dict):
-            return bool(paging.get("next"))
+        announced = announced_next(response)
+        if announced is not None:
+            return announced
         limit = query_params(response.url or "").get("limit")
         return page_size > 0 and page_size >= int(limit or page_size + 1)

@@ -24,7 +24,17 @@ from ..http.urls import DEFAULT_PORTS, Origin, normalized, origin, origin_text, 
 from ..templates import is_falsy
 from .guards import PaginationGuards
 
-__all__ = ["NextLinkPaginator"]
+__all__ = ["NextLinkPaginator", "announced_next"]
+
+
+def announced_next(response: Response) -> Optional[bool]:
+    """Whether the page's `paging.next` announces more; None when the body has no paging object."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    paging = body.get("paging") if isinstance(body, dict) else None
+    return bool(paging.get("next")) if isinstance(paging, dict) else None
 
 
 class NextLinkPaginator(BaseNextUrlPaginator):

@@ -29,6 +29,7 @@ from ..catalog import OFFSET_CAP, PRIMARY_KEY
 from ..errors import OffsetCapReachedError, PaginationError
 from ..http.urls import query_params, without_query
 from ..timestamps import epoch_ms
+from .next_link import announced_next
 
 __all__ = ["MAX_STEP_BACKS", "RecentFirstWalk"]
 
@@ -95,7 +96,7 @@ class RecentFirstWalk(BasePaginator):
                 f"{self.resource}: more records changed since the bound than the API lists by offset "
                 f"({self.offset_cap:,})"
             )
-        if not self._announces_more(response):
+        if announced_next(response) is False:  # no paging info: go on until a short page
             self._has_next_page = False
             return
         self._anchor = (last.get(PRIMARY_KEY), last_ms)
@@ -135,18 +136,6 @@ class RecentFirstWalk(BasePaginator):
     def _below_bound(self, record: Any) -> bool:
         ms = epoch_ms(record.get(FIELD)) if isinstance(record, dict) else None
         return self.bound_ms is not None and ms is not None and ms < self.bound_ms
-
-    @staticmethod
-    def _announces_more(response: Response) -> bool:
-        """The API's next link (body or header) says more follow; without paging info, assume so."""
-        try:
-            body = response.json()
-        except ValueError:
-            return False
-        paging = body.get("paging") if isinstance(body, dict) else None
-        if isinstance(paging, dict):
-            return bool(paging.get("next"))
-        return True
 
     def _url(self) -> str:
         params = dict(self._params)
