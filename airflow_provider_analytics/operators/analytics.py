@@ -70,8 +70,8 @@ class AnalyticsSyncOperator(BaseOperator):
         the table, instead of merging changes since the last run.
     :param backfill_start: where alerts and incidents start when no cursor is stored yet (and on a
         full refresh): a date, datetime, ISO-8601 text or epoch ms; None means everything.
-    :param cursor_field: `updatedAt` (default; catches changes to old records) or `createdAt`
-        (only new records; for accounts where the API cannot search on updatedAt).
+    :param cursor_field: `updatedAt` (default; catches changes to old records on every account,
+        whatever its search supports) or `createdAt` (only new records; cheapest).
     :param lookback_seconds: each incremental run starts this far before the stored cursor.
     :param deletions: users, teams, services and integrations are read whole; rows gone upstream
         are `mark`ed (`_deleted_at` set, the default), `remove`d, or `keep` as they are.

@@ -102,7 +102,7 @@ def test_second_run_from_a_fresh_worker_lands_every_change_in_every_search_mode(
 
 
 def test_the_api_refusing_updated_at_mid_run_switches_methods_and_stays_exact(new_api, target, tmp_path, capsys):
-    api = new_api(updated_at_search="accepted", alerts=3000)
+    api = new_api(updated_at_search="accepted", alerts=3000)  # accepted at first; the fault below turns it off
     sync(target, "alerts", pipelines_dir=str(tmp_path / "a"))
     for index in range(0, 3000, 5):  # 600 old alerts change: several pages of search
         api.update("alerts", index, status="closed", message=f"late close {index}")
@@ -126,6 +126,7 @@ def test_the_api_refusing_updated_at_mid_run_switches_methods_and_stays_exact(ne
 
 
 def test_incidents_never_ask_to_sort_on_updated_at(new_api, duckdb_target, tmp_path):
+    # accepted: the cheapest method is the one that might be tempted to sort on updatedAt
     api = new_api(updated_at_search="accepted", incident_query_required=True, incidents=450)
     sync(duckdb_target, "incidents", pipelines_dir=str(tmp_path / "a"))
     api.update("incidents", 4, status="closed")
