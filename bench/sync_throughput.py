@@ -20,6 +20,9 @@ Measured:
 
     git worktree add /tmp/before <rev>
     python bench/sync_throughput.py --alerts 20000 --rounds 5 --big 0 --latency 0 --against /tmp/before
+
+(`--updated-at-search accepted` for a checkout from before the fake followed the spec: those sync
+alerts by `updatedAt` search, which the fake refuses by default.)
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ def run_child(argv: list[str]) -> None:
 class FakeApiProcess:
     """The fake API in a process of its own, so the contenders do not share its interpreter."""
 
-    def __init__(self, alerts: int, latency: float = 0.0) -> None:
+    def __init__(self, alerts: int, latency: float = 0.0, updated_at_search: str = "rejected") -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -169,7 +172,7 @@ class FakeApiProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "airflow_provider_analytics.testing.fake_api", "--port", str(self.port),
              "--api-key", KEY, "--alerts", str(alerts), "--offset-cap", str(alerts + 1000),
-             "--latency", str(latency)],
+             "--latency", str(latency), "--updated-at-search", updated_at_search],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.process.stdout.readline()  # the base URL: it is listening
@@ -235,7 +238,7 @@ def contender_run(name: str, base_url: str, warehouse: str | None, alerts: int, 
 
 
 def throughput(alerts: int, rounds: int, concurrency: int, warehouses: list[str],
-               against: str | None = None) -> dict[str, dict]:
+               against: str | None = None, updated_at_search: str = "rejected") -> dict[str, dict]:
     contenders: list[tuple[str, str, str | None, str | None]] = [("raw loop", "raw", None, None)]
     for warehouse in warehouses:
         contenders += [(f"operator -> {warehouse}", "operator", warehouse, None),
@@ -243,7 +246,7 @@ def throughput(alerts: int, rounds: int, concurrency: int, warehouses: list[str]
         if against:
             contenders.append((f"other operator -> {warehouse}", "operator", warehouse, against))
     runs: dict[str, list[dict]] = {label: [] for label, _, _, _ in contenders}
-    api = FakeApiProcess(alerts)
+    api = FakeApiProcess(alerts, updated_at_search=updated_at_search)
     try:
         for round_no in range(1, rounds + 1):
             for label, name, warehouse, checkout in contenders:
@@ -309,11 +312,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="the operator's max_concurrent_requests")
     parser.add_argument("--warehouses", default="duckdb,postgres")
     parser.add_argument("--against", metavar="PATH", help="another checkout whose operator runs in the same rounds")
+    parser.add_argument("--updated-at-search", default="rejected", choices=("accepted", "rejected", "ignored"),
+                        help="what the fake's search does with updatedAt (accepted: what checkouts from before "
+                             "the spec-faithful fake need)")
     args = parser.parse_args()
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
     against = str(Path(args.against).resolve()) if args.against else None
-    medians = throughput(args.alerts, args.rounds, args.concurrency, args.warehouses.split(","), against)
+    medians = throughput(args.alerts, args.rounds, args.concurrency, args.warehouses.split(","), against,
+                         args.updated_at_search)
     peaks = memory(args.alerts, args.big, args.concurrency) if args.big else {}
     under_latency = latency(args.latency_alerts, args.latency, args.concurrency) if args.latency else {}
     imports = dag_import_times()
