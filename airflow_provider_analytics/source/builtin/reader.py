@@ -144,7 +144,7 @@ class BuiltinReader:
             if self.plan.spec.sorts_on_updated_at:
                 yield from self._keyset_walk("updatedAt", bound)
             else:
-                yield from self._keyset_walk("createdAt", None, f"updatedAt>={bound}", _at_least(bound))
+                yield from self._keyset_walk("createdAt", None, f"updatedAt>={bound}", _searched_since(bound))
         except HTTPError as error:
             response = error.response
             if response is None or response.status_code != 422:
@@ -178,7 +178,7 @@ class BuiltinReader:
 
     def _full_read(self, bound: Optional[int]) -> Iterator[Page]:
         """Every record, by `createdAt`; with a bound, only those changed at or after it are kept."""
-        keep = _at_least(bound, drop=True) if bound is not None else None
+        keep = _changed_since(bound) if bound is not None else None
         yield from self._keyset_walk("createdAt", self._from(None), page_filter=keep)
 
     def _from(self, start: Optional[int]) -> Optional[int]:
@@ -202,10 +202,9 @@ class BuiltinReader:
         """A keyset walk of `field >= start` (and `query`), in slices side by side when it is long."""
         keep = page_filter or _unchanged
 
-        def read(first_start: Optional[int], end: Optional[int] = None, delivered: Any = (),
-                 session: Any = None) -> Iterator[Page]:
-            walk = self.plan.keyset_paginator(field, first_start, end, delivered)
-            for page in self._read(walk, session, query):
+        def read(piece: Slice) -> Iterator[Page]:
+            walk = self.plan.keyset_paginator(field, piece.start, piece.end, piece.delivered)
+            for page in self._read(walk, query=query):
                 yield keep(page)
 
         session = self.new_session()
@@ -229,9 +228,7 @@ class BuiltinReader:
             yield from rest
             return
         pages.close()
-        yield from concurrent_pages(
-            self.slices, lambda piece: read(piece.start, piece.end, piece.delivered), self.max_concurrent_requests
-        )
+        yield from concurrent_pages(self.slices, read, self.max_concurrent_requests)
 
     def _latest(self, session: Any, field: str, since: int, query: Optional[str]) -> Optional[int]:
         """The highest value of `field` now: one record, newest first."""
@@ -252,20 +249,27 @@ def _unchanged(page: Page) -> Page:
     return page
 
 
-def _at_least(bound: int, drop: bool = False) -> PageFilter:
-    """A page filter for `updatedAt >= bound`: drops older records, or (drop False) takes any as
-    proof that the API ignored the search term."""
+def _older_than(bound: int, record: Any) -> bool:
+    ms = epoch_ms(record.get("updatedAt")) if isinstance(record, dict) else None
+    return ms is not None and ms < bound
+
+
+def _changed_since(bound: int) -> PageFilter:
+    """Keeps the records changed at or after `bound` (the older ones are stored, unchanged)."""
+    return lambda page: [record for record in page if not _older_than(bound, record)]
+
+
+def _searched_since(bound: int) -> PageFilter:
+    """Passes pages of an `updatedAt>=bound` search; an older record proves the API ignored the term."""
 
     def check(page: Page) -> Page:
-        older = [r for r in page if (ms := epoch_ms(r.get("updatedAt"))) is not None and ms < bound]
-        if not older:
-            return page
-        if drop:
-            return [r for r in page if not ((ms := epoch_ms(r.get("updatedAt"))) is not None and ms < bound)]
-        raise SearchUnsupportedError(
-            f"asked for updatedAt>={bound} and got a record at {epoch_ms(older[0].get('updatedAt'))}: "
-            "the API ignores updatedAt in search", outcome=SEARCH_IGNORED,
-        )
+        older = next((record for record in page if _older_than(bound, record)), None)
+        if older is not None:
+            raise SearchUnsupportedError(
+                f"asked for updatedAt>={bound} and got a record at {epoch_ms(older.get('updatedAt'))}: "
+                "the API ignores updatedAt in search", outcome=SEARCH_IGNORED,
+            )
+        return page
 
     return check
 

@@ -51,7 +51,6 @@ class RecentFirstWalk(BasePaginator):
         self.bound_ms = bound_ms
         self.offset_cap = offset_cap
         self.step_backs = 0
-        self.lowest_ms: Optional[int] = None
         self._endpoint = ""
         self._params: dict[str, Any] = {}
         self._offset = 0
@@ -66,7 +65,7 @@ class RecentFirstWalk(BasePaginator):
         self._endpoint = without_query(request.url or "")
         self._params = params
         self._limit = int(params.get("limit") or 20)
-        self._offset, self._anchor, self.step_backs, self.lowest_ms = 0, None, 0, None
+        self._offset, self._anchor, self.step_backs = 0, None, 0
         self._delivered = set()
         self._has_next_page = True
         request.url, request.params = self._url(), None
@@ -78,13 +77,10 @@ class RecentFirstWalk(BasePaginator):
             return
         times = [epoch_ms(record.get(FIELD)) if isinstance(record, dict) else None for record in page]
         last, last_ms = (page[-1], times[-1]) if page else (None, None)
-        known = [ms for ms in times if ms is not None]
-        if known:
-            self.lowest_ms = min(known) if self.lowest_ms is None else min(self.lowest_ms, *known)
-        reached_bound = self.bound_ms is not None and any(ms < self.bound_ms for ms in known)
+        reached_bound = self.bound_ms is not None and any(ms is not None and ms < self.bound_ms for ms in times)
         # records below the bound were stored by an earlier run, unchanged since; records met again
         # (the page's overlap, or pushed back by a change) are the version already delivered
-        page[:] = [r for r, ms in zip(page, times) if not self._below_bound(r) and self._first_time(r)]
+        page[:] = [r for r in page if not self._below_bound(r) and self._first_time(r)]
         if reached_bound or received < self._limit:
             self._has_next_page = False
             return
