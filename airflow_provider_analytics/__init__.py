@@ -7,6 +7,7 @@ from typing import Any
 from airflow_provider_analytics.source.settings import (
     DEFAULT_AUTH_HEADER,
     DEFAULT_AUTH_SCHEME,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_PAGE_SIZE,
     DEFAULT_TIMEOUT,
@@ -39,6 +40,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "timeout": str(_plain(DEFAULT_TIMEOUT)),
         "page_size": str(DEFAULT_PAGE_SIZE),
         "max_retry_wait": str(_plain(DEFAULT_MAX_RETRY_WAIT)),
+        "max_requests_per_second": f"{DEFAULT_MAX_REQUESTS_PER_SECOND} (or your plan's requests per second)",
     },
 }
 
@@ -69,6 +71,12 @@ CONN_FIELDS: dict[str, Any] = {
         "label": "Longest retry wait (seconds)",
         "description": "Caps each wait before a retry: the API's Retry-After / X-RateLimit-Period-In-Sec and backoff.",
         "schema": {"type": ["number", "null"], "default": _plain(DEFAULT_MAX_RETRY_WAIT), "minimum": 0},
+    },
+    "max_requests_per_second": {
+        "label": "Max requests per second",
+        "description": "The request budget this sync may spend on the account; "
+        f"'{DEFAULT_MAX_REQUESTS_PER_SECOND}' learns it from the API's throttling.",
+        "schema": {"type": ["string", "null"], "default": DEFAULT_MAX_REQUESTS_PER_SECOND},
     },
 }
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, Optional
 
 from airflow.sdk import BaseHook
 
 from airflow_provider_analytics import CONN_TYPE, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
 from airflow_provider_analytics.connection_extras import extra_field
 from airflow_provider_analytics.source.settings import (
+    AUTO_RATE,
     DEFAULT_AUTH_HEADER,
     DEFAULT_AUTH_SCHEME,
     DEFAULT_MAX_RETRY_WAIT,
@@ -33,7 +34,8 @@ class AnalyticsHook(BaseHook):
     Extras: `key_header` (default Authorization; `auth_header` is read too), `auth_scheme`
     (default GenieKey, empty for a bare key), `timeout` (seconds), `page_size` (1-100),
     `max_retry_wait` (seconds: the longest single wait before a retry, capping
-    `Retry-After` / `X-RateLimit-Period-In-Sec` hints and backoff steps).
+    `Retry-After` / `X-RateLimit-Period-In-Sec` hints and backoff steps),
+    `max_requests_per_second` (the account's budget for this sync, or `auto` to learn it).
     """
 
     conn_name_attr = "analytics_conn_id"
@@ -72,6 +74,7 @@ class AnalyticsHook(BaseHook):
                 timeout=_number(extras, "timeout", DEFAULT_TIMEOUT, float),
                 page_size=_number(extras, "page_size", DEFAULT_PAGE_SIZE, int),
                 max_retry_wait=_number(extras, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, float),
+                max_requests_per_second=_rate(extras),
             )
         except ApiSettingsError as error:
             raise AnalyticsConnectionError(f"Connection '{self.analytics_conn_id}': {error}") from None
@@ -118,6 +121,14 @@ def _scheme(extras: dict[str, Any]) -> str:
     """The auth scheme; an empty one is kept (it sends the bare key)."""
     value = extra_field(extras, "auth_scheme", CONN_TYPE, keep_blank=True)
     return DEFAULT_AUTH_SCHEME if value is None else str(value).strip()
+
+
+def _rate(extras: dict[str, Any]) -> Optional[float]:
+    """`max_requests_per_second`: a number, or `auto` (also when unset) to learn it."""
+    value = extra_field(extras, "max_requests_per_second", CONN_TYPE)
+    if value is None or str(value).strip().lower() == AUTO_RATE:
+        return None
+    return _number(extras, "max_requests_per_second", None, float)
 
 
 def _number(extras: dict[str, Any], name: str, default: Any, kind: type) -> Any:

@@ -16,6 +16,7 @@ from ..source.builtin.reader import BuiltinReader
 from ..source.catalog import PRIMARY_KEY
 from ..source.errors import MaxPagesExceededError
 from ..source.http.retry import RetryPolicy
+from ..source.http.pacer import Pacer, PacerStats
 from ..source.http.server_clock import local_now_ms, response_date_ms
 from ..source.http.session import RetryingSession
 from ..source.incremental import CursorState
@@ -40,11 +41,13 @@ class RunSessions:
     response or error; `last_attempts` is the fallback a failed run reports.
     """
 
-    def __init__(self, plan: Plan, progress: SyncProgress) -> None:
+    def __init__(self, plan: Plan, progress: SyncProgress, pacer: Optional[Pacer] = None) -> None:
         self.policy: RetryPolicy = plan.retry_policy
+        self.pacer = pacer
         self._check = plan.page_check
         self._progress = progress
         self._last: Optional[RetryingSession] = None
+        self._sessions: list[RetryingSession] = []
         self._local_start_ms = local_now_ms()
         self._server_start_ms: Optional[int] = None
 
@@ -54,8 +57,19 @@ class RunSessions:
         return self._server_start_ms if self._server_start_ms is not None else self._local_start_ms
 
     def new(self) -> RetryingSession:
-        self._last = RetryingSession(self.policy, on_page=self._on_page)
+        self._last = RetryingSession(self.policy, on_page=self._on_page, pacer=self.pacer)
+        self._sessions.append(self._last)
         return self._last
+
+    @property
+    def budget(self) -> PacerStats:
+        """Requests of this run (retries included), how many were throttled, seconds waited for budget."""
+        total = PacerStats()
+        for session in self._sessions:
+            total.requests += session.budget.requests
+            total.throttled += session.budget.throttled
+            total.wait_seconds += session.budget.wait_seconds
+        return total
 
     @property
     def last_attempts(self) -> int:

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
+from ..source.http.pacer import pacer_for
 from ..source.incremental import CursorState
 from ..source.plan import plan_for
 from ..source.settings import ApiSettings
@@ -52,6 +53,10 @@ class SyncSummary:
     method: Optional[str] = None
     #: what the account's search does with `updatedAt`: accepted, rejected, ignored (None: not found out)
     updated_at_search: Optional[str] = None
+    #: requests sent (retries included), how many the API throttled, seconds spent waiting for budget
+    requests: int = 0
+    throttled: int = 0
+    budget_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,7 +86,8 @@ def run_sync(
     table = options.table_for(resource)
     dataset = options.dataset_name
     progress = SyncProgress(resource, logger, options.progress_interval)
-    sessions = RunSessions(plan, progress)
+    pacer = pacer_for(plan.base_url, api.api_key, api.max_requests_per_second)
+    sessions = RunSessions(plan, progress, pacer)
     cursor = (
         CursorState(resource, options.incremental, full_refresh=options.full_refresh, logger=logger)
         if plan.incremental else None
@@ -122,6 +128,13 @@ def run_sync(
         verb = "marked deleted" if options.deletions == "mark" else "removed"
         logger.info("%s: %d row(s) gone upstream %s in %s.%s", resource, deleted, verb, dataset, table)
     seconds = time.monotonic() - started
+    budget = sessions.budget
+    if budget.throttled or pacer.rate is not None:
+        logger.info(
+            "%s: request budget: %d request(s), %d throttled (%.1f%%), %.1f s waiting for budget; paced at %s",
+            resource, budget.requests, budget.throttled, 100.0 * budget.throttled / max(budget.requests, 1),
+            budget.wait_seconds, f"{pacer.rate:.1f} requests/s" if pacer.rate is not None else "no limit",
+        )
     return SyncSummary(
         resource=resource,
         table=table,
@@ -141,4 +154,7 @@ def run_sync(
         cursor_end=cursor.last_ms if cursor else None,
         method=cursor.method if cursor else None,
         updated_at_search=cursor.search if cursor else None,
+        requests=budget.requests,
+        throttled=budget.throttled,
+        budget_wait_seconds=round(budget.wait_seconds, 3),
     )

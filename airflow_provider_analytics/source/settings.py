@@ -6,7 +6,7 @@ The connection's defaults are written here once; the connection form and the hoo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import urlparse
 
 from .errors import ApiSettingsError
@@ -20,9 +20,14 @@ DEFAULT_MAX_RETRY_WAIT = 60.0
 #: Records per page; the API's own maximum is MAX_PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 100
+#: Requests per second to the account: "auto" learns the budget from the API's throttling.
+AUTO_RATE = "auto"
+DEFAULT_MAX_REQUESTS_PER_SECOND = AUTO_RATE
 
 __all__ = [
+    "AUTO_RATE",
     "DEFAULT_AUTH_HEADER",
+    "DEFAULT_MAX_REQUESTS_PER_SECOND",
     "DEFAULT_AUTH_SCHEME",
     "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_PAGE_SIZE",
@@ -58,6 +63,8 @@ class ApiSettings:
     timeout: float = DEFAULT_TIMEOUT
     page_size: int = DEFAULT_PAGE_SIZE
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+    #: requests per second never to exceed; None ("auto"): learnt from the API's throttling
+    max_requests_per_second: Optional[float] = None
 
     def __post_init__(self) -> None:
         parsed = urlparse(self.base_url or "")
@@ -80,6 +87,11 @@ class ApiSettings:
         if not _is_seconds(self.max_retry_wait):
             raise ApiSettingsError(
                 f"The longest wait before a retry (max_retry_wait) must be a number of seconds >= 0, not {self.max_retry_wait!r}."
+            )
+        rate = self.max_requests_per_second
+        if rate is not None and not (_is_seconds(rate) and rate > 0):
+            raise ApiSettingsError(
+                f"max_requests_per_second must be a number above 0 or '{AUTO_RATE}', not {rate!r}."
             )
         if not (isinstance(self.page_size, int) and 1 <= self.page_size <= MAX_PAGE_SIZE):
             raise ApiSettingsError(f"The page size must be a whole number from 1 to {MAX_PAGE_SIZE}, not {self.page_size!r}.")

@@ -21,7 +21,8 @@ def test_provider_info_names_the_distribution_and_registers_the_connection_type(
     (conn_type,) = info["connection-types"]
     assert conn_type["connection-type"] == "analytics"
     assert conn_type["hook-class-name"] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
-    assert set(conn_type["conn-fields"]) == {"key_header", "auth_scheme", "timeout", "page_size", "max_retry_wait"}
+    assert set(conn_type["conn-fields"]) == {"key_header", "auth_scheme", "timeout", "page_size", "max_retry_wait",
+                                                 "max_requests_per_second"}
     behaviour = conn_type["ui-field-behaviour"]
     assert behaviour["relabeling"] == {"host": "API base URL", "password": "API key"}
     assert set(behaviour["hidden-fields"]) == {"schema", "login", "port"}
@@ -71,7 +72,15 @@ def test_hook_reads_the_connection_lazily(monkeypatch):
     assert settings.base_url == "https://api.eu.opsgenie.com"
     assert settings.auth_value == API_KEY  # empty scheme: bare key
     assert settings.page_size == 25 and settings.timeout == 12.5 and settings.max_retry_wait == 2.5
+    assert settings.max_requests_per_second is None  # unset: auto, learnt from throttling
     assert API_KEY not in repr(settings)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("auto", None), ("AUTO", None), ("20", 20.0), (7.5, 7.5)])
+def test_the_request_budget_is_a_number_or_auto(monkeypatch, value, expected):
+    monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT",
+                       analytics_conn_json("https://a", max_requests_per_second=value))
+    assert AnalyticsHook().api_settings.max_requests_per_second == expected
 
 
 def test_hook_accepts_prefixed_form_extras(monkeypatch):
@@ -115,6 +124,10 @@ def test_a_masked_header_name_is_refused_with_what_to_type(monkeypatch, name):
         ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"timeout": "soon"}}, "timeout"),
         ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"max_retry_wait": -1}}, "wait"),
         ({"conn_type": "analytics", "host": "https://a", "password": "k", "extra": {"max_retry_wait": "inf"}}, "wait"),
+        ({"conn_type": "analytics", "host": "https://a", "password": "k",
+          "extra": {"max_requests_per_second": "fast"}}, "max_requests_per_second"),
+        ({"conn_type": "analytics", "host": "https://a", "password": "k",
+          "extra": {"max_requests_per_second": 0}}, "max_requests_per_second"),
     ],
 )
 def test_bad_connections_say_what_to_fix(monkeypatch, conn, message):

@@ -21,6 +21,7 @@ import tenacity
 from requests.exceptions import ChunkedEncodingError, SSLError, Timeout
 from requests.hooks import default_hooks, dispatch_hook
 
+from .pacer import Pacer, PacerStats
 from .retry import RetryPolicy
 from .urls import url_for_log
 
@@ -52,18 +53,23 @@ class RetryingSession(requests.Session):
         then returns the same object to every reader: the callback, dlt, the paginator).
     """
 
-    __attrs__ = requests.Session.__attrs__ + ["policy", "sleep", "on_page", "retries", "last_attempts"]
+    __attrs__ = requests.Session.__attrs__ + ["policy", "sleep", "on_page", "retries", "last_attempts", "pacer",
+                                              "budget"]
 
     def __init__(
         self,
         policy: Optional[RetryPolicy] = None,
         sleep: Callable[[float], Any] = time.sleep,
         on_page: Optional[OnPage] = None,
+        pacer: Optional[Pacer] = None,
     ) -> None:
         super().__init__()
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.on_page = on_page
+        self.pacer = pacer
+        #: requests this session sent (retries included), how many were throttled, time spent waiting for budget
+        self.budget = PacerStats()
         self.retries = 0
         self.last_attempts = 0
 
@@ -111,7 +117,20 @@ class RetryingSession(requests.Session):
 
     def _attempt(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
         self.last_attempts += 1
-        return requests.Session.send(self, request, **kwargs)
+        self.budget.requests += 1
+        pacer = self.pacer
+        if pacer is None:
+            response = requests.Session.send(self, request, **kwargs)
+            self.budget.throttled += response.status_code == 429
+            return response
+        self.budget.wait_seconds += pacer.acquire()
+        sent_at, status, headers = pacer.now(), None, None
+        try:
+            response = requests.Session.send(self, request, **kwargs)
+            status, headers = response.status_code, response.headers
+            return response
+        finally:
+            self.budget.throttled += pacer.release(sent_at, status, headers, self.policy.max_wait)
 
     def _retryable_error(self, error: BaseException) -> bool:
         return (

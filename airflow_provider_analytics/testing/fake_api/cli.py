@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updated-at-search", choices=UPDATED_AT_SEARCH_MODES, default="rejected",
                         help="what `query` does with an updatedAt term, which the spec does not promise "
                              "(default: rejected with 422)")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="the account's requests per second; past it, 429 THROTTLED (default: unlimited)")
+    parser.add_argument("--burst", type=float, default=None, help="requests the budget allows at once "
+                        "(default: one second's worth)")
     parser.add_argument("--incident-query-required", action="store_true",
                         help="refuse a list of incidents without `query` (the spec marks it required)")
     for name, size in DEFAULT_SIZES.items():
@@ -36,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes={name: getattr(args, name) for name in DEFAULT_SIZES},
         max_limit=args.max_limit, offset_cap=args.offset_cap, latency=args.latency,
         updated_at_search=args.updated_at_search, incident_query_required=args.incident_query_required,
+        budget=args.budget, burst=args.burst,
     )
     stop = threading.Event()
 

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote
 
+from .budget import THROTTLED_MESSAGE, RequestBudget
 from .data import DEFAULT_SIZES, encode
 from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query, select
 from .resources import BY_PATH, RESOURCES, SORT_FIELDS, Spec
@@ -236,6 +237,9 @@ class FakeAnalyticsAPI:
     :param incident_query_required: refuse (422) a list of incidents without ``query``, as
         the spec's "required" reads strictly; the default accepts it, as the seed's config
         (which sends none) needs.
+    :param budget: the account's requests per second (None: unlimited); past it, 429 with
+        ``X-RateLimit-State: THROTTLED`` and ``X-RateLimit-Period-In-Sec``, as the vendor answers.
+    :param burst: requests the budget allows at once (default: one second's worth).
     """
 
     def __init__(
@@ -250,6 +254,8 @@ class FakeAnalyticsAPI:
         latency: float = 0.0,
         updated_at_search: str = "rejected",
         incident_query_required: bool = False,
+        budget: float | None = None,
+        burst: float | None = None,
     ):
         if host == "localhost":
             host = "127.0.0.1"
@@ -267,6 +273,8 @@ class FakeAnalyticsAPI:
         self.offset_cap = offset_cap
         self.updated_at_search = updated_at_search
         self.incident_query_required = incident_query_required
+        #: The account's request budget (None: unlimited); every request spends from it.
+        self.budget = RequestBudget(budget, burst) if budget else None
         #: Seconds added to every request.
         self.latency = latency
         #: Callables consulted in order per request; the first reply wins.
@@ -377,6 +385,9 @@ class FakeAnalyticsAPI:
                 if reply.delay > 0:
                     time.sleep(reply.delay)
                 result = _DROPPED if reply.drop else _render(reply, t0)
+            elif self.budget is not None and not self.budget.take():
+                status, _, body = _error(429, THROTTLED_MESSAGE, t0)
+                result = status, self.budget.throttled_headers(), body
             else:
                 result = self._route(method, path, params, headers, t0)
         except Exception as exc:  # surfaced to the client, like an upstream 500
