@@ -31,6 +31,9 @@ it. It mirrors the facts in the shared API notes:
   ``updatedAt`` term is ``"rejected"`` with 422, ``"ignored"``, or ``"accepted"``) and
   ``incident_query_required`` (refuse incidents listed without ``query``; off by default,
   because the seed's config sends none). Both can be changed while the server runs.
+* ``budget`` (requests per second, with ``burst``): a token bucket per account; past it, 429
+  ``You are making too many requests!`` with ``X-RateLimit-State: THROTTLED``,
+  ``X-RateLimit-Reason`` and ``X-RateLimit-Period-In-Sec``, as the vendor throttles.
 
 Speed matters because benchmarks run against it: every record is serialised
 to JSON once and pages are joined from those bytes; sorted and filtered
