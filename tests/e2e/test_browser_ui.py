@@ -53,6 +53,8 @@ EXTRA_FIELDS = {  # label -> (help text, default shown in the form)
     "Page size": ("Records per page (the API's maximum is 100).", "100"),
     "Longest retry wait (seconds)": (
         "Caps each wait before a retry: the API's Retry-After / X-RateLimit-Period-In-Sec and backoff.", "60"),
+    "Max requests per second": (
+        "The request budget this sync may spend on the account; 'auto' learns it from the API's throttling.", "auto"),
 }
 TIMEOUT_MS = 20_000
 
