@@ -74,8 +74,9 @@ CONN_FIELDS: dict[str, Any] = {
     },
     "max_requests_per_second": {
         "label": "Max requests per second",
-        "description": "The request budget this sync may spend on the account; "
-        f"'{DEFAULT_MAX_REQUESTS_PER_SECOND}' learns it from the API's throttling.",
+        "description": "Requests per second each sync task may send to the account, never exceeded "
+        "(tasks running at once each get it); "
+        f"'{DEFAULT_MAX_REQUESTS_PER_SECOND}' learns the budget from the API's throttling.",
         "schema": {"type": ["string", "null"], "default": DEFAULT_MAX_REQUESTS_PER_SECOND},
     },
 }

@@ -66,9 +66,7 @@ class RunSessions:
         """Requests of this run (retries included), how many were throttled, seconds waited for budget."""
         total = PacerStats()
         for session in self._sessions:
-            total.requests += session.budget.requests
-            total.throttled += session.budget.throttled
-            total.wait_seconds += session.budget.wait_seconds
+            total.add(session.budget)
         return total
 
     @property

@@ -57,6 +57,8 @@ class SyncSummary:
     requests: int = 0
     throttled: int = 0
     budget_wait_seconds: float = 0.0
+    #: from the first request to the last answer: the part of `seconds` the request budget bounds
+    request_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,9 +133,12 @@ def run_sync(
     budget = sessions.budget
     if budget.throttled or pacer.rate is not None:
         logger.info(
-            "%s: request budget: %d request(s), %d throttled (%.1f%%), %.1f s waiting for budget; paced at %s",
-            resource, budget.requests, budget.throttled, 100.0 * budget.throttled / max(budget.requests, 1),
-            budget.wait_seconds, f"{pacer.rate:.1f} requests/s" if pacer.rate is not None else "no limit",
+            "%s: request budget: %d request(s) in %.1f s (%.1f/s), %d throttled (%.1f%%), %.1f s waiting for "
+            "budget; settled at %s",
+            resource, budget.requests, budget.request_seconds,
+            budget.requests / budget.request_seconds if budget.request_seconds > 0 else 0.0,
+            budget.throttled, 100.0 * budget.throttled / max(budget.requests, 1), budget.wait_seconds,
+            f"{pacer.rate:.1f} requests/s" if pacer.rate is not None else "no limit",
         )
     return SyncSummary(
         resource=resource,
@@ -157,4 +162,5 @@ def run_sync(
         requests=budget.requests,
         throttled=budget.throttled,
         budget_wait_seconds=round(budget.wait_seconds, 3),
+        request_seconds=round(budget.request_seconds, 3),
     )

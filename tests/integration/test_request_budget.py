@@ -8,6 +8,9 @@ allowed here (for syncs of 25 to 40 requests) is wider than what long syncs reac
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -17,12 +20,14 @@ from airflow_provider_analytics.pipeline.sync import run_sync
 from airflow_provider_analytics.source.settings import ApiSettings
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from airflow_provider_analytics.warehouses.duckdb import duckdb_warehouse
-from tests.helpers import duckdb_rows
+from tests.helpers import REPO, duckdb_rows
 
 KEY = "budget-key"
 SIZES = {"alerts": 2500, "incidents": 2500, "users": 2500}  # 25+ requests each
 #: Throttled share allowed for these short syncs: learning costs a few requests, not a share.
 LEARNING_SHARE = 0.15
+#: ... and for three tasks at once, each learning on its own.
+TASKS_SHARE = 0.05
 
 
 def sync(api: FakeAnalyticsAPI, resource: str, path, rate=None, concurrency: int = 4):
@@ -36,7 +41,44 @@ def assert_exact(api: FakeAnalyticsAPI, path, resource: str) -> None:
     assert rows == [(len(api.records(resource)),) * 2]
 
 
+#: One sync in a process of its own, as an Airflow task runs: its summary as JSON on the last line.
+SYNC_IN_A_PROCESS = """
+import json, sys
+from airflow_provider_analytics.pipeline.options import SyncOptions
+from airflow_provider_analytics.pipeline.sync import run_sync
+from airflow_provider_analytics.source.settings import ApiSettings
+from airflow_provider_analytics.warehouses.duckdb import duckdb_warehouse
+base_url, key, resource, path = sys.argv[1:]
+summary = run_sync(resource, ApiSettings(base_url, key), duckdb_warehouse(path),
+                   SyncOptions(progress_interval=0, max_concurrent_requests=8))
+print(json.dumps(summary.as_dict()))
+"""
+
+
+def test_three_tasks_at_once_each_learning_the_budget_land_exactly_with_few_throttled(tmp_path):
+    """Three processes, each with its own pacer, as three Airflow tasks: they share the budget
+    only through the throttles they all see."""
+    sizes = {"alerts": 8000, "incidents": 2500, "users": 2500}  # 80, 25 and 25+ requests
+    with FakeAnalyticsAPI(api_key=KEY, sizes=sizes, seed=6, budget=40, latency=0.05) as api:
+        running = {resource: subprocess.Popen(
+            [sys.executable, "-c", SYNC_IN_A_PROCESS, api.base_url, KEY, resource, str(tmp_path / f"{resource}.duckdb")],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for resource in sizes}
+        outputs = {resource: process.communicate(timeout=300) for resource, process in running.items()}
+        for resource, process in running.items():
+            assert process.returncode == 0, outputs[resource][1][-3000:]
+            assert_exact(api, tmp_path / f"{resource}.duckdb", resource)
+        summaries = {resource: json.loads(out.strip().splitlines()[-1]) for resource, (out, _) in outputs.items()}
+        requests = sum(s["requests"] for s in summaries.values())
+        throttled = sum(s["throttled"] for s in summaries.values())
+        assert throttled == api.budget.throttled  # every 429 the account gave is counted
+    assert all(s["requests"] >= 25 for s in summaries.values()), summaries
+    assert throttled / requests <= TASKS_SHARE, (throttled, requests)
+    assert all(0 < s["request_seconds"] <= s["seconds"] for s in summaries.values())
+    assert KEY not in "".join(out + err for out, err in outputs.values())
+
+
 def test_three_syncs_at_once_on_one_budget_land_exactly_with_few_throttled(tmp_path):
+    """Three syncs in one process share one pacer."""
     with FakeAnalyticsAPI(api_key=KEY, sizes=SIZES, seed=2, budget=20, latency=0.02) as api:
         summaries: dict[str, object] = {}
         errors: list[BaseException] = []
@@ -62,12 +104,18 @@ def test_three_syncs_at_once_on_one_budget_land_exactly_with_few_throttled(tmp_p
         assert throttled / requests <= LEARNING_SHARE, (throttled, requests)
 
 
-def test_a_known_plan_limit_is_never_exceeded(tmp_path):
+def test_a_known_plan_limit_is_never_exceeded(tmp_path, caplog):
     with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 3000}, seed=3, budget=15, latency=0.02) as api:
-        summary = sync(api, "alerts", tmp_path / "a.duckdb", rate=15.0, concurrency=8)
+        with caplog.at_level("INFO"):
+            summary = sync(api, "alerts", tmp_path / "a.duckdb", rate=15.0, concurrency=8)
         assert_exact(api, tmp_path / "a.duckdb", "alerts")
     assert summary.throttled == 0 and summary.requests > 30
     assert summary.budget_wait_seconds > 0  # it waited for budget instead of being throttled
+    assert summary.requests / summary.request_seconds <= 15.0 * 1.05
+    # the task log says it: requests, time, throttled, the wait, the rate it settled at
+    line = next(r.getMessage() for r in caplog.records if "request budget:" in r.getMessage())
+    assert f"alerts: request budget: {summary.requests} request(s) in " in line
+    assert ", 0 throttled (0.0%), " in line and " s waiting for budget; settled at 15.0 requests/s" in line
 
 
 @pytest.mark.parametrize("budget", [5, 30])

@@ -125,12 +125,15 @@ class RetryingSession(requests.Session):
             return response
         self.budget.wait_seconds += pacer.acquire()
         sent_at, status, headers = pacer.now(), None, None
+        if self.budget.first_sent is None:
+            self.budget.first_sent = sent_at
         try:
             response = requests.Session.send(self, request, **kwargs)
             status, headers = response.status_code, response.headers
             return response
         finally:
             self.budget.throttled += pacer.release(sent_at, status, headers, self.policy.max_wait)
+            self.budget.last_answered = pacer.now()
 
     def _retryable_error(self, error: BaseException) -> bool:
         return (
