@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.task_defaults import API_POOL_SLOTS, api_pool, api_pool_description
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from airflow_provider_analytics.testing.fake_api.query import UPDATED_AT_SEARCH_MODES
 
@@ -74,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
                           incident_query_required=args.incident_query_required) as api:
         env = airflow_env(home, Path(args.dags).resolve(), api.base_url, duckdb_path)
         print(f"Fake API at {api.base_url}; AIRFLOW_HOME={home}", flush=True)
-        print("Migrating the SQLite metadata DB ...", flush=True)
+        print("Migrating the SQLite metadata DB, creating the API pool ...", flush=True)
         run([sys.executable, "-m", "airflow", "db", "migrate"], env, timeout=600)
+        pool = api_pool(DEFAULT_CONN_ID)  # where the example DAGs run their sync tasks
+        run([sys.executable, "-m", "airflow", "pools", "set", pool, str(API_POOL_SLOTS),
+             api_pool_description(DEFAULT_CONN_ID)], env, timeout=300)
         print(f"Running DAG {DAG_ID} with `airflow dags test` ...", flush=True)
         run([sys.executable, "-m", "airflow", "dags", "test", DAG_ID], env, timeout=1800)
         upstream = {name: len(api.records(name)) for name in RESOURCE_NAMES}

@@ -1,8 +1,9 @@
-"""Retry and timeout defaults that suit an API sync task, shared by the example DAGs.
+"""Defaults that suit an API sync task, shared by the example DAGs: retries, timeout, pool.
 
 A sync fails mostly on things that pass (throttling, a flaky upstream): a few retries, spaced out
-more each time, ride them out; a timeout stops a run that hangs. Import it freely at DAG-parse
-time: it loads nothing but the standard library.
+more each time, ride them out; a timeout stops a run that hangs. The sync tasks against one API
+account run in that account's Airflow pool, so that only a few of them share its request budget
+at once. Import it freely at DAG-parse time: it loads nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -17,3 +18,20 @@ SYNC_TASK_DEFAULTS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=30),
     "execution_timeout": timedelta(hours=2),
 }
+
+#: Sync tasks that may run at once against one API connection (the size of its pool).
+API_POOL_SLOTS = 3
+
+
+def api_pool(analytics_conn_id: str) -> str:
+    """The Airflow pool of the sync tasks against one API connection: `<connection id>_api`.
+
+    Create it before the DAGs run (`airflow pools set <name> 3 ...`): Airflow does not schedule
+    a task whose pool does not exist, and shows a "non-existent pool" DAG warning.
+    """
+    return f"{analytics_conn_id}_api"
+
+
+def api_pool_description(analytics_conn_id: str) -> str:
+    """What the pool is for, as `airflow pools list` shows it."""
+    return f"Sync tasks against the API account of the connection {analytics_conn_id!r}"

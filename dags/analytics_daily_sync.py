@@ -3,7 +3,9 @@
 Alerts and incidents merge what changed since the last run; users, teams, services and
 integrations are read whole and mark rows gone upstream. The warehouse is the connection named by
 `ANALYTICS_WAREHOUSE_CONN_ID` (unset: the embedded DuckDB file). Tasks into one DuckDB file wait
-for each other on its lock; tasks into PostgreSQL run in parallel.
+for each other on its lock; tasks into PostgreSQL run in parallel, at most as many at once as the
+API connection's pool `analytics_default_api` has slots (create it first:
+`airflow pools set analytics_default_api 3 "..."`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import os
 import pendulum
 from airflow.sdk import DAG
 
+from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
-from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
+from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS, api_pool
 
 with DAG(
     dag_id="analytics_daily_sync",
@@ -31,7 +34,8 @@ with DAG(
         AnalyticsSyncOperator(
             task_id=f"sync_{resource}",
             resource=resource,
-            analytics_conn_id="analytics_default",
+            analytics_conn_id=DEFAULT_CONN_ID,
+            pool=api_pool(DEFAULT_CONN_ID),
             warehouse_conn_id=os.environ.get("ANALYTICS_WAREHOUSE_CONN_ID") or None,
             dataset_name="analytics",
         )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, AssetAlias, Param, task
 
+from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.operators.analytics import ASSET_ALIAS, AnalyticsSyncOperator
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
-from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
+from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS, api_pool
 
 with DAG(
     dag_id="analytics_manual_sync",
@@ -67,7 +68,8 @@ with DAG(
 
     AnalyticsSyncOperator.partial(
         task_id="sync",
-        analytics_conn_id="analytics_default",
+        analytics_conn_id=DEFAULT_CONN_ID,
+        pool=api_pool(DEFAULT_CONN_ID),
         warehouse_conn_id="{{ params.warehouse_conn_id }}",
         dataset_name="analytics",
         full_refresh="{{ params.full_refresh }}",

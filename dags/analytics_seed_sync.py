@@ -14,8 +14,9 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import DAG
 
+from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
-from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS
+from airflow_provider_analytics.task_defaults import SYNC_TASK_DEFAULTS, api_pool
 
 CONFIG = json.loads((Path(__file__).parent / "seed_config.json").read_text())
 
@@ -33,5 +34,6 @@ with DAG(
             task_id=f"sync_{entry['name']}",
             resource=entry["name"],
             config=CONFIG,
+            pool=api_pool(DEFAULT_CONN_ID),
             dataset_name="analytics_seed",
         )

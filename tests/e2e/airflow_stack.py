@@ -98,6 +98,12 @@ class AirflowStack:
         if result.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
+    def create_pool(self, name: str, slots: int, description: str) -> None:
+        """An Airflow pool, as an operator creates it with the CLI."""
+        result = self.airflow("pools", "set", name, str(slots), description)
+        if result.returncode != 0:
+            raise RuntimeError(f"airflow pools set failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
     def start(self, component: str, **options: object) -> None:
         """Start one component (a key of COMMANDS); its output goes to logs/<component>.log."""
         values = {"port": self.api_port, **options}

@@ -20,7 +20,9 @@ from urllib.parse import unquote
 
 import pytest
 
+from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.task_defaults import API_POOL_SLOTS, api_pool, api_pool_description
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from tests.conftest import require_service
 from tests.e2e.airflow_stack import ADMIN_PASSWORD, ADMIN_USER, AirflowStack, RestClient, base_env, free_port
@@ -54,7 +56,8 @@ EXTRA_FIELDS = {  # label -> (help text, default shown in the form)
     "Longest retry wait (seconds)": (
         "Caps each wait before a retry: the API's Retry-After / X-RateLimit-Period-In-Sec and backoff.", "60"),
     "Max requests per second": (
-        "The request budget this sync may spend on the account; 'auto' learns it from the API's throttling.", "auto"),
+        "Requests per second each sync task may send to the account, never exceeded (tasks running at once each "
+        "get it); 'auto' learns the budget from the API's throttling.", "auto"),
 }
 TIMEOUT_MS = 20_000
 
@@ -95,6 +98,7 @@ def test_connection_form_and_trigger_form_in_a_browser(metadata_db, tmp_path):
         try:
             with AirflowStack(tmp_path, ui_env(tmp_path, api_port, metadata_db), api_port) as stack:
                 stack.migrate()
+                stack.create_pool(api_pool(DEFAULT_CONN_ID), API_POOL_SLOTS, api_pool_description(DEFAULT_CONN_ID))
                 for component in ("api-server", "scheduler", "dag-processor"):
                     stack.start(component)
                 stack.wait_until_healthy()

@@ -60,6 +60,7 @@ def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgre
     # one task per resource, each run once by the Celery worker from the test's own queue
     assert sorted(t["task_id"] for t in result.tasks) == sorted(f"sync_{name}" for name in RESOURCE_NAMES)
     assert {(t["state"], t["queue"], t["try_number"]) for t in result.tasks} == {("success", queue, 1)}
+    assert {t["pool"] for t in result.tasks} == {"analytics_default_api"}  # the pool the compose init creates
     assert all(t["hostname"] for t in result.tasks)
     assert result.worker_log.count(" succeeded in ") == len(RESOURCE_NAMES), result.worker_log[-3000:]
 

@@ -85,3 +85,13 @@ def test_every_component_shares_one_config_file_so_task_tokens_verify(compose):
     init = "\n".join(services["airflow-init"]["command"])
     # the config is written (as root) before the files are handed to the airflow user
     assert init.index("airflow config list") < init.index("chown -R")
+
+
+def test_the_init_creates_the_pool_the_example_dags_run_their_sync_tasks_in(compose):
+    from airflow_provider_analytics import DEFAULT_CONN_ID
+    from airflow_provider_analytics.task_defaults import API_POOL_SLOTS, api_pool
+
+    script = compose["services"]["airflow-init"]["command"][-1]
+    pools = re.findall(r"^\s*airflow pools set (\S+) (\d+) ", script, flags=re.MULTILINE)
+    assert pools == [(api_pool(DEFAULT_CONN_ID), str(API_POOL_SLOTS))]
+    assert script.index("db migrate") < script.index("pools set")  # the pool table exists by then

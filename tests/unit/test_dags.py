@@ -106,3 +106,13 @@ def test_the_manual_dag_maps_one_task_per_resource_labelled_by_name(dagbag):
     assert sync.partial_kwargs["map_index_template"] == "{{ task.resource }}"
     assert [type(o).__name__ for o in sync.partial_kwargs["outlets"]] == ["AssetAlias"]
     assert sorted(dag.task_ids) == ["chosen_resources", "sync"]
+
+
+def test_every_sync_task_runs_in_its_api_connections_pool(dagbag):
+    from airflow_provider_analytics.task_defaults import api_pool
+
+    syncs = [task for dag in dagbag.dags.values() for task in dag.tasks if task.task_id.startswith("sync")]
+    assert len(syncs) > len(RESOURCE_NAMES)  # the three DAGs' sync tasks, the manual one mapped
+    assert {task.pool for task in syncs} == {api_pool("analytics_default")} == {"analytics_default_api"}
+    helper = dagbag.dags["analytics_manual_sync"].get_task("chosen_resources")
+    assert helper.pool == "default_pool"  # reading the form spends no API budget
