@@ -35,7 +35,8 @@ class AnalyticsHook(BaseHook):
     (default GenieKey, empty for a bare key), `timeout` (seconds), `page_size` (1-100),
     `max_retry_wait` (seconds: the longest single wait before a retry, capping
     `Retry-After` / `X-RateLimit-Period-In-Sec` hints and backoff steps),
-    `max_requests_per_second` (the account's budget for this sync, or `auto` to learn it).
+    `max_requests_per_second` (requests per second each sync task may send, or `auto` to learn
+    the account's budget).
     """
 
     conn_name_attr = "analytics_conn_id"

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 __all__ = ["DECREASE", "DOUBLING_SECONDS", "ESTIMATE_SECONDS", "HOLD_SECONDS", "INITIAL_WINDOW", "MAX_HOLD_SECONDS",
-           "RECOVERY_SECONDS", "Pacer", "PacerStats", "pacer_for"]
+           "RECOVERY_SECONDS", "Pacer", "PacerStats", "is_throttle", "pacer_for"]
 
 #: A throttle sets the rate to this share of what the account accepted.
 DECREASE = 0.8
@@ -214,8 +214,7 @@ class Pacer:
             `max_retry_wait`, which caps the throttled request's own wait too).
         """
         now = self._clock()
-        throttled = status == 429 or (headers is not None and
-                                      str(headers.get("X-RateLimit-State", "")).upper() == THROTTLED_STATE)
+        throttled = is_throttle(status, headers)
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
             elapsed = max(now - sent_at, 0.0)
@@ -259,7 +258,7 @@ class Pacer:
         if self._ceiling is None:  # a configured rate, never throttled: nothing to learn
             return
         grown = self._ceiling * _growth(now - self._cut_at, self._hold)
-        in_use = 2.0 * self._accepted_rate(now, 1.0)  # a rate far above what is sent proves nothing
+        in_use = 2.0 * self._count_since(now - 1.0)  # a rate far above what is sent proves nothing
         grown = min(grown, max(self.rate, in_use))
         self.rate = min(grown, self.max_rate) if self.max_rate is not None else grown
 
@@ -268,10 +267,6 @@ class Pacer:
         one-second burst the account may have had saved up; 0.0 when none were."""
         since = max(since, now - 60.0, self._accepted[0] if self._accepted else now)
         return self._count_since(since) / (now - since + 1.0)
-
-    def _accepted_rate(self, now: float, period: float) -> float:
-        """Answers accepted per second over the last period (at least a second)."""
-        return self._count_since(now - period) / max(1.0, period)
 
     def _count_since(self, since: float) -> int:
         count = 0
@@ -296,6 +291,12 @@ def _growth(since_cut: float, hold: float) -> float:
         return 1.0 - (1.0 - DECREASE) * ((RECOVERY_SECONDS - since_cut) / RECOVERY_SECONDS) ** 3
     probing = since_cut - RECOVERY_SECONDS - hold
     return 1.0 if probing <= 0 else 2.0 ** min(probing / DOUBLING_SECONDS, 64.0)  # hours clean stay finite
+
+
+def is_throttle(status: Optional[int], headers: Optional[Mapping[str, str]]) -> bool:
+    """A 429, or any answer saying `X-RateLimit-State: THROTTLED`."""
+    return status == 429 or (headers is not None and
+                             str(headers.get("X-RateLimit-State", "")).upper() == THROTTLED_STATE)
 
 
 def _period(headers: Optional[Mapping[str, str]]) -> float:

@@ -21,7 +21,7 @@ import tenacity
 from requests.exceptions import ChunkedEncodingError, SSLError, Timeout
 from requests.hooks import default_hooks, dispatch_hook
 
-from .pacer import Pacer, PacerStats
+from .pacer import Pacer, PacerStats, is_throttle
 from .retry import RetryPolicy
 from .urls import url_for_log
 
@@ -121,7 +121,7 @@ class RetryingSession(requests.Session):
         pacer = self.pacer
         if pacer is None:
             response = requests.Session.send(self, request, **kwargs)
-            self.budget.throttled += response.status_code == 429
+            self.budget.throttled += is_throttle(response.status_code, response.headers)
             return response
         self.budget.wait_seconds += pacer.acquire()
         sent_at, status, headers = pacer.now(), None, None
