@@ -1,7 +1,10 @@
-"""Daily sync of the six analytics resources into the warehouse, one task per resource.
+"""Daily sync of the fourteen analytics resources into the warehouse, one task per resource.
 
-Alerts and incidents merge what changed since the last run; users, teams, services and
-integrations are read whole and mark rows gone upstream. The warehouse is the connection named by
+Alerts and incidents merge what changed since the last run; users, teams, services, integrations,
+schedules, escalations and heartbeats are read whole and mark rows gone upstream. The records
+read per parent (alert logs, notes and recipients, user teams, team members) are read for the
+parents changed since their own last run, and checkpoint as they go: a retry continues where
+the task stopped. The warehouse is the connection named by
 `ANALYTICS_WAREHOUSE_CONN_ID` (unset: the embedded DuckDB file). Tasks into one DuckDB file wait
 for each other on its lock; tasks into PostgreSQL run in parallel, at most as many at once as the
 API connection's pool `analytics_default_api` has slots (create it first:

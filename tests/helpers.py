@@ -141,3 +141,27 @@ def sync_to(target, resource: str, **kwargs) -> dict:
         **kwargs,
     )
     return op.execute({})
+
+
+def table_key(resource: str) -> tuple[str, ...]:
+    """The columns a built-in resource's table is keyed on (warehouse names)."""
+    from airflow_provider_analytics.source.catalog import CATALOG
+
+    return CATALOG[resource].primary_key
+
+
+def upstream_keys(api, resource: str) -> list[tuple]:
+    """The keys of the fake's truth of `resource`, sorted."""
+    key = table_key(resource)
+    return sorted(tuple(str(row[column]) for column in key) for row in api.records(resource))
+
+
+def stored_keys(query_rows, dataset: str, resource: str, live_only: bool = True) -> list[tuple]:
+    """The keys of the rows a table holds (live ones: not marked deleted, where the table marks them), sorted."""
+    from airflow_provider_analytics.source.catalog import CATALOG
+
+    key = table_key(resource)
+    where = " where _deleted_at is null" if live_only and CATALOG[resource].snapshot else ""
+    columns = ", ".join(f'"{column}"' for column in key)
+    rows = query_rows(f'select {columns} from "{dataset}"."{resource}"{where}')
+    return sorted(tuple(str(value) for value in row) for row in rows)

@@ -15,6 +15,7 @@ from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.pipeline.deletions import DEFAULT_DELETIONS
 from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SyncError
 from airflow_provider_analytics.pipeline.options import (
+    DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_DATASET,
     DEFAULT_MAX_CONCURRENT_REQUESTS,
     DEFAULT_PROGRESS_INTERVAL,
@@ -54,8 +55,9 @@ class AnalyticsSyncOperator(BaseOperator):
     the template fields, so values from the trigger form are checked the same way); `on_not_found`
     is the operator's own and is checked when the operator is made.
 
-    :param resource: users, teams, services, integrations, incidents or alerts; or the name of a
-        resource in `config`.
+    :param resource: a built-in resource (users, teams, services, integrations, incidents, alerts,
+        alert_logs, alert_notes, alert_recipients, user_teams, team_members, schedules, escalations,
+        heartbeats; docs/streams.md) or the name of a resource in `config`.
     :param analytics_conn_id: the `analytics` connection (base URL in host, key in password).
     :param warehouse_conn_id: an Airflow connection naming the destination (`duckdb`: host = file
         path; `postgres`: host, port, login, password, schema = database; the cloud types are in
@@ -78,8 +80,11 @@ class AnalyticsSyncOperator(BaseOperator):
     :param freeze_schema: fail the task, loading nothing, when the API sends a field the table
         does not have (default: it becomes a new column).
     :param max_concurrent_requests: alerts and incidents: how many pages may be requested at the
-        same time (keyset slices read side by side); 1 reads one page after another. Keep it
-        within the API's rate limit.
+        same time (keyset slices read side by side); resources read per parent (alert_logs...):
+        how many parents are read at the same time; 1 reads one page after another. The pacer
+        keeps either within the account's request budget.
+    :param checkpoint_interval: resources read per parent: seconds of reading between loads. Each
+        load is a checkpoint: a task killed or retried continues after the last parent loaded.
     :param on_not_found: what a 404 from the endpoint does (an account without incidents, say):
         `fail` (default) or `skip` (the task ends as skipped, with the reason in the log).
     :param max_pages: fail when a run would fetch more pages than this (None: no limit).
@@ -129,6 +134,7 @@ class AnalyticsSyncOperator(BaseOperator):
         max_pages: Optional[int] = None,
         allow_foreign_hosts: bool = False,
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
         pipelines_dir: Optional[str] = None,
         use_dlt_airflow_secrets: bool = False,
         **kwargs: Any,
@@ -154,6 +160,7 @@ class AnalyticsSyncOperator(BaseOperator):
         self.max_pages = max_pages
         self.allow_foreign_hosts = allow_foreign_hosts
         self.progress_interval = progress_interval
+        self.checkpoint_interval = checkpoint_interval
         self.pipelines_dir = pipelines_dir
         self.use_dlt_airflow_secrets = use_dlt_airflow_secrets
 
@@ -173,6 +180,7 @@ class AnalyticsSyncOperator(BaseOperator):
             freeze_schema=self.freeze_schema,
             max_concurrent_requests=self.max_concurrent_requests,
             progress_interval=self.progress_interval,
+            checkpoint_interval=self.checkpoint_interval,
             pipelines_dir=self.pipelines_dir,
             use_airflow_secrets=self.use_dlt_airflow_secrets,
         )

@@ -1,14 +1,18 @@
-"""Rows that disappeared upstream, for resources read whole on every run (users, teams, services, integrations).
+"""Rows that disappeared upstream, for resources read whole on every run (users, teams, services,
+integrations, schedules, escalations, heartbeats) and for the records of each parent read whole
+(an alert's logs, a team's members).
 
 A merge only ever adds and replaces rows, so a user deleted upstream would live on in the
-warehouse. After each complete snapshot, ids the table still holds but the snapshot no longer
+warehouse. After each complete snapshot, keys the table still holds but the snapshot no longer
 had are marked (`_deleted_at`, the default: history and joins from old alerts keep working) or
-removed. The step runs after the load and is idempotent: if it fails, the next run redoes it.
+removed. A parent's records are replaced as a set the same way: the rows of a parent that its
+latest read no longer had, and the rows of parents gone upstream. Each step is idempotent: if
+it fails, the next run redoes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,19 +46,23 @@ def deleted_at_hint() -> dict[str, dict[str, Any]]:
 
 
 class SeenIds:
-    """Collects the ids of a snapshot as dlt extracts it (used as a dlt map step)."""
+    """Collects the keys of a snapshot as dlt extracts it (used as a dlt map step).
 
-    def __init__(self) -> None:
+    :param key: the record's field the table is merged on (`id`; heartbeats: `name`).
+    """
+
+    def __init__(self, key: str = "id") -> None:
+        self.key = key
         self.ids: set[Any] = set()
 
     def __call__(self, record: Any) -> Any:
         if isinstance(record, dict):
-            self.ids.add(record.get("id"))
+            self.ids.add(record.get(self.key))
         return record
 
 
-def apply_deletions(pipeline: Any, table: str, seen_ids: Iterable[Any], mode: str) -> int:
-    """Mark or remove the rows of `table` whose ids the latest snapshot did not contain; returns how many."""
+def apply_deletions(pipeline: Any, table: str, seen_ids: Iterable[Any], mode: str, key: str = "id") -> int:
+    """Mark or remove the rows of `table` whose keys the latest snapshot did not contain; returns how many."""
     if mode == "keep":
         return 0
     from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -62,7 +70,7 @@ def apply_deletions(pipeline: Any, table: str, seen_ids: Iterable[Any], mode: st
     seen = set(seen_ids)
     with pipeline.sql_client() as client:
         qualified = client.make_qualified_table_name(table)
-        id_column = client.escape_column_name("id")
+        id_column = client.escape_column_name(key)
         deleted_column = client.escape_column_name(DELETED_AT_COLUMN)
         live = f" WHERE {deleted_column} IS NULL" if mode == "mark" else ""
         try:
@@ -87,3 +95,73 @@ def apply_deletions(pipeline: Any, table: str, seen_ids: Iterable[Any], mode: st
                     client.execute_sql(f"DELETE FROM {qualified} WHERE {id_column} IN ({placeholders})", *chunk)
     return len(gone)
 
+
+
+def apply_child_deletions(
+    pipeline: Any,
+    table: str,
+    parent_column: str,
+    key_columns: Sequence[str],
+    visited: Mapping[Any, set[tuple[Any, ...]]],
+    mode: str,
+    listed_parents: set[Any] | None = None,
+) -> int:
+    """Mark or remove the rows of `table` gone upstream, per parent; returns how many.
+
+    :param visited: each parent read in this load -> the child keys its read returned (an empty
+        set for a parent gone upstream: all its rows go).
+    :param listed_parents: after a pass over every parent, all parents listed: the rows of any
+        other parent go too (None: not such a pass).
+    """
+    if mode == "keep" or (not visited and listed_parents is None):
+        return 0
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    with pipeline.sql_client() as client:
+        qualified = client.make_qualified_table_name(table)
+        parent = client.escape_column_name(parent_column)
+        keys = [client.escape_column_name(column) for column in key_columns]
+        deleted_column = client.escape_column_name(DELETED_AT_COLUMN)
+        live = f" AND {deleted_column} IS NULL" if mode == "mark" else ""
+        stale: list[tuple[Any, ...]] = []
+        gone_parents: list[Any] = []
+        try:
+            parents = list(visited)
+            for start in range(0, len(parents), _CHUNK):
+                chunk = parents[start : start + _CHUNK]
+                placeholders = ", ".join(["%s"] * len(chunk))
+                rows = client.execute_sql(
+                    f"SELECT {parent}, {', '.join(keys)} FROM {qualified} WHERE {parent} IN ({placeholders}){live}",
+                    *chunk,
+                ) or []
+                stale.extend(tuple(row) for row in rows if tuple(row[1:]) not in visited[row[0]])
+            if listed_parents is not None:
+                where_live = f" WHERE {deleted_column} IS NULL" if mode == "mark" else ""
+                rows = client.execute_sql(f"SELECT DISTINCT {parent} FROM {qualified}{where_live}") or []
+                gone_parents = [row[0] for row in rows if row[0] not in listed_parents and row[0] not in visited]
+        except DatabaseUndefinedRelation:  # nothing was ever loaded: nothing to delete
+            return 0
+        if not stale and not gone_parents:
+            return 0
+        count = len(stale)
+        now = datetime.now(timezone.utc)
+        change = f"UPDATE {qualified} SET {deleted_column} = %s" if mode == "mark" else f"DELETE FROM {qualified}"
+        first = [now] if mode == "mark" else []
+        row_value = "(" + ", ".join([parent, *keys]) + ")"
+        one_row = "(" + ", ".join(["%s"] * (1 + len(keys))) + ")"
+        with client.begin_transaction():
+            for start in range(0, len(stale), _CHUNK):
+                chunk_rows = stale[start : start + _CHUNK]
+                values = [value for row in chunk_rows for value in row]
+                client.execute_sql(
+                    f"{change} WHERE {row_value} IN ({', '.join([one_row] * len(chunk_rows))}){live}", *first, *values
+                )
+            for start in range(0, len(gone_parents), _CHUNK):
+                chunk = gone_parents[start : start + _CHUNK]
+                placeholders = ", ".join(["%s"] * len(chunk))
+                counted = client.execute_sql(
+                    f"SELECT COUNT(*) FROM {qualified} WHERE {parent} IN ({placeholders}){live}", *chunk
+                )
+                count += int(counted[0][0]) if counted else 0
+                client.execute_sql(f"{change} WHERE {parent} IN ({placeholders}){live}", *first, *chunk)
+    return count

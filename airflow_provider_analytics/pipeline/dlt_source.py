@@ -13,14 +13,14 @@ from typing import Any, Optional
 
 from ..source.builtin.arrow_pages import ArrowPageBuilder
 from ..source.builtin.reader import BuiltinReader
-from ..source.catalog import PRIMARY_KEY
 from ..source.errors import MaxPagesExceededError
+from ..source.http.page_check import PageCheck
 from ..source.http.retry import RetryPolicy
 from ..source.http.pacer import Pacer, PacerStats
 from ..source.http.server_clock import local_now_ms, response_date_ms
 from ..source.http.session import RetryingSession
 from ..source.incremental import CursorState
-from ..source.plan import BuiltinPlan, Plan, SeedPlan
+from ..source.plan import BuiltinPlan, ChildPlan, Plan, SeedPlan
 from ..source.timestamps import epoch_ms
 from .deletions import deleted_at_hint
 from .names import schema_name_for
@@ -56,8 +56,9 @@ class RunSessions:
         """When the run's first page was made on the API's clock (`Date`), else when the run began here."""
         return self._server_start_ms if self._server_start_ms is not None else self._local_start_ms
 
-    def new(self) -> RetryingSession:
-        self._last = RetryingSession(self.policy, on_page=self._on_page, pacer=self.pacer)
+    def new(self, check: Optional[PageCheck] = None) -> RetryingSession:
+        """A session of this run; `check` replaces the plan's page check (a child's parent listing)."""
+        self._last = RetryingSession(self.policy, on_page=self._page_counter(check or self._check), pacer=self.pacer)
         self._sessions.append(self._last)
         return self._last
 
@@ -73,11 +74,14 @@ class RunSessions:
     def last_attempts(self) -> int:
         return self._last.last_attempts if self._last is not None else 0
 
-    def _on_page(self, response: Any) -> None:
-        self._check(response, self._progress.pages + 1)
-        if self._server_start_ms is None:
-            self._server_start_ms = response_date_ms(response)
-        self._progress.count_page()
+    def _page_counter(self, check: PageCheck) -> Callable[[Any], None]:
+        def on_page(response: Any) -> None:
+            check(response, self._progress.pages + 1)
+            if self._server_start_ms is None:
+                self._server_start_ms = response_date_ms(response)
+            self._progress.count_page()
+
+        return on_page
 
 
 def dlt_source(
@@ -99,7 +103,7 @@ def dlt_source(
         source = _builtin_source(plan, sessions, progress, options, schema_name_for(table), cursor, seen)
     else:
         source = _seed_source(plan, sessions, progress, schema_name_for(table), seen)
-    _apply_table_hints(source.resources[plan.resource], plan, table, options)
+    apply_table_hints(source.resources[plan.resource], plan, table, options)
     return source
 
 
@@ -158,7 +162,7 @@ def _builtin_source(
                 plan.resource, builder.pages_as_records,
             )
 
-    dlt_resource = dlt.resource(pages_as_tables, name=plan.resource, primary_key=PRIMARY_KEY, write_disposition="merge")()
+    dlt_resource = dlt.resource(pages_as_tables, name=plan.resource, primary_key=plan.spec.key, write_disposition="merge")()
 
     @dlt.source(name=schema_name)
     def analytics() -> Any:
@@ -193,7 +197,7 @@ def _account(page: list[Any], progress: SyncProgress, seen: Optional[Seen], curs
             cursor.see(newest)
 
 
-def _apply_table_hints(dlt_resource: Any, plan: Plan, table: str, options: SyncOptions) -> None:
+def apply_table_hints(dlt_resource: Any, plan: Plan, table: str, options: SyncOptions) -> None:
     """Typed, described columns from the resource's JSON Schema; nested data as JSON columns.
 
     When a record arrives twice in one load (changed while the sync ran), the merge keeps the
@@ -207,7 +211,7 @@ def _apply_table_hints(dlt_resource: Any, plan: Plan, table: str, options: SyncO
     hints: dict[str, Any] = {"table_name": table}
     if columns:
         hints["columns"] = columns
-    if options.full_refresh:
+    if options.full_refresh and not isinstance(plan, ChildPlan):  # a child's table fills over several loads
         hints["write_disposition"] = "replace"
     if options.freeze_schema:
         hints["schema_contract"] = FROZEN_SCHEMA_CONTRACT

@@ -40,11 +40,18 @@ def root_cause(error: BaseException) -> BaseException:
     return error
 
 
-def sync_error(error: Exception, resource: str, base_url: str, session: Any, target: str) -> SyncError:
+#: What a failed run leaves in the warehouse, unless it loaded in steps (a resource read per parent).
+NOTHING_LOADED = "Nothing was loaded by this run."
+
+
+def sync_error(
+    error: Exception, resource: str, base_url: str, session: Any, target: str, outcome: str = NOTHING_LOADED
+) -> SyncError:
     """The error to raise for a failed run of `resource` into `target` (dataset.table).
 
     `session` is what made the requests (a session, or a run's sessions): its `policy` and
-    `last_attempts` fill in what the failed response or error does not say itself.
+    `last_attempts` fill in what the failed response or error does not say itself. `outcome`
+    says what the failed run left loaded.
     """
     root = root_cause(error)
     from dlt.common.schema.exceptions import DataValidationError
@@ -64,17 +71,17 @@ def sync_error(error: Exception, resource: str, base_url: str, session: Any, tar
     response = getattr(root, "response", None)
     status = getattr(response, "status_code", None)
     if status is not None:
-        return _status_error(response, status, resource, base_url, session)
-    guard = _pagination_guard_error(error, resource)
+        return _status_error(response, status, resource, base_url, session, outcome)
+    guard = _pagination_guard_error(error, resource, outcome)
     if guard is not None:
         return guard
     unanswered = _find_in_chain(error, _request_exception_types())
     if unanswered is not None:
-        return _no_answer_error(unanswered, resource, base_url, session)
+        return _no_answer_error(unanswered, resource, base_url, session, outcome)
     return SyncError(f"{resource}: sync failed: {type(root).__name__}: {root}")
 
 
-def _status_error(response: Any, status: int, resource: str, base_url: str, session: Any) -> SyncError:
+def _status_error(response: Any, status: int, resource: str, base_url: str, session: Any, outcome: str) -> SyncError:
     """The API (or a host it redirected to) answered with an error status, after any retries."""
     attempts = _attempts(response, session)
     request_id = _request_id(response)
@@ -93,7 +100,7 @@ def _status_error(response: Any, status: int, resource: str, base_url: str, sess
     hint = _throttle_hint(response, session) if status == 429 else ""
     return SyncError(
         f"{resource}: the API at {base_url} answered HTTP {status} after {attempts} attempt(s){details} "
-        f"Nothing was loaded by this run.{hint}"
+        f"{outcome}{hint}"
     )
 
 
@@ -108,7 +115,7 @@ def _throttle_hint(response: Any, session: Any) -> str:
     return hint + "."
 
 
-def _pagination_guard_error(error: BaseException, resource: str) -> SyncError | None:
+def _pagination_guard_error(error: BaseException, resource: str, outcome: str) -> SyncError | None:
     """Paging stopped by a guard (foreign host, repeated link, max_pages): say which, and that nothing loaded."""
     reasons = (
         (ForeignHostError, "a next-page link points to another host"),
@@ -120,12 +127,12 @@ def _pagination_guard_error(error: BaseException, resource: str) -> SyncError | 
         guard = _find_in_chain(error, (kind,))
         if guard is not None:
             return SyncError(
-                f"{resource}: stopped paging because {reason}: {_sentence(str(guard))} Nothing was loaded by this run."
+                f"{resource}: stopped paging because {reason}: {_sentence(str(guard))} {outcome}"
             )
     return None
 
 
-def _no_answer_error(exc: BaseException, resource: str, base_url: str, session: Any) -> SyncError:
+def _no_answer_error(exc: BaseException, resource: str, base_url: str, session: Any, outcome: str) -> SyncError:
     """A connection error or timeout that outlasted the retries: the API gave no usable answer."""
     from requests.exceptions import ChunkedEncodingError, ConnectTimeout, ReadTimeout, Timeout
 
@@ -145,8 +152,7 @@ def _no_answer_error(exc: BaseException, resource: str, base_url: str, session: 
     else:
         what = f"the connection failed ({type(root_cause(exc)).__name__})"
     return SyncError(
-        f"{resource}: the API at {base_url} did not answer after {attempts} attempt(s): {what}. "
-        "Nothing was loaded by this run."
+        f"{resource}: the API at {base_url} did not answer after {attempts} attempt(s): {what}. {outcome}"
     )
 
 
@@ -212,3 +218,17 @@ def _message(response: Any) -> str:
     except Exception:
         pass
     return (response.text or response.reason or "")[:500]
+
+
+def child_sync_error(error: Exception, resource: str, base_url: str, session: Any, target: str,
+                     parents_loaded: int) -> SyncError:
+    """A failed sync of a resource read per parent: names the parent whose read failed and what stays loaded."""
+    from ..source.errors import ParentRecordsError
+
+    failed = _find_in_chain(error, (ParentRecordsError,))
+    label = f"{resource} (records of {failed.parent})" if isinstance(failed, ParentRecordsError) else resource
+    outcome = (
+        f"The {parents_loaded} parent(s) loaded before stay loaded; the next run continues after them."
+        if parents_loaded else NOTHING_LOADED
+    )
+    return sync_error(error, label, base_url, session, target, outcome)

@@ -13,33 +13,59 @@ T = TypeVar("T")
 Logger = logging.Logger | logging.LoggerAdapter
 
 
-def extract_and_load(
-    pipeline: Any, source: Any, warehouse: Warehouse, dataset: str, after_load: Callable[[], T], logger: Logger
-) -> tuple[Any, Any, T]:
-    """Extract and normalize outside any lock; restore state and load under the warehouse's lock.
+def restore_state(pipeline: Any, warehouse: Warehouse, dataset: str, logger: Logger) -> None:
+    """The stored cursor and schema, into an empty working dir; a package an earlier run left is loaded first.
 
-    DuckDB holds its file lock whenever dlt opens the file (state restore, load); PostgreSQL holds
-    its per-dataset lock only while missing schemas and tables are created. `after_load` runs
-    right after the load, under the same lock on a single-writer file. Returns dlt's normalize
-    and load infos and what `after_load` returned.
+    DuckDB holds its file lock whenever dlt opens the file (state restore, load).
     """
     exclusive = warehouse.is_single_writer
     with warehouse.write_lock(dataset, logger) if exclusive else nullcontext():
-        pipeline.sync_destination()  # the stored cursor and schema, into an empty working dir
+        pipeline.sync_destination()
     if pipeline.has_pending_data:  # an earlier run left a package in a kept pipelines_dir: finish it first
         pipeline.normalize()
         _load(pipeline, warehouse, dataset, lambda: None, logger)
+
+
+def extract_and_load(
+    pipeline: Any,
+    source: Any,
+    warehouse: Warehouse,
+    dataset: str,
+    after_load: Callable[[], T],
+    logger: Logger,
+    *,
+    before_load: Callable[[], int] | None = None,
+    restore: bool = True,
+) -> tuple[Any, Any, T]:
+    """Extract and normalize outside any lock; restore state and load under the warehouse's lock.
+
+    PostgreSQL holds its per-dataset lock only while missing schemas and tables are created.
+    `before_load` and `after_load` run right before and after the load, under the same lock on a
+    single-writer file. `restore` False: the pipeline already holds the stored state (a later
+    load of the same run). Returns dlt's normalize and load infos and what `after_load` returned.
+    """
+    if restore:
+        restore_state(pipeline, warehouse, dataset, logger)
     pipeline.extract(source, loader_file_format=warehouse.arrow_file_format)
     normalize_info = pipeline.normalize()
     rows = sum(n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")) if normalize_info else 0
     logger.info("Extracted; loading %d row(s) into %s (dataset %s)", rows, warehouse.location, dataset)
-    load_info, after = _load(pipeline, warehouse, dataset, after_load, logger)
+    load_info, after = _load(pipeline, warehouse, dataset, after_load, logger, before_load)
     return normalize_info, load_info, after
 
 
-def _load(pipeline: Any, warehouse: Warehouse, dataset: str, after_load: Callable[[], T], logger: Logger) -> tuple[Any, T]:
+def _load(
+    pipeline: Any,
+    warehouse: Warehouse,
+    dataset: str,
+    after_load: Callable[[], T],
+    logger: Logger,
+    before_load: Callable[[], int] | None = None,
+) -> tuple[Any, T]:
     with warehouse.write_lock(dataset, logger):
         pipeline.sync_schema()
+        if before_load is not None:
+            before_load()
         if warehouse.is_single_writer:
             return pipeline.load(), after_load()
     return pipeline.load(), after_load()

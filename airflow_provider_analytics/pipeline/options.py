@@ -19,6 +19,8 @@ DEFAULT_DATASET = "analytics"
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4
 #: Seconds between progress lines in the task log.
 DEFAULT_PROGRESS_INTERVAL = 10.0
+#: Resources read per parent (an alert's logs): seconds of reading between loads, each a checkpoint a retry resumes from.
+DEFAULT_CHECKPOINT_INTERVAL = 60.0
 
 
 def as_bool(value: Any, name: str) -> bool:
@@ -50,9 +52,11 @@ class SyncOptions:
     :param deletions: resources read whole: rows gone upstream are `mark`ed (`_deleted_at`),
         `remove`d, or `keep` as they are.
     :param freeze_schema: fail, loading nothing, when the API sends a field the table does not have.
-    :param max_concurrent_requests: alerts and incidents: pages requested at the same time; 1 reads
-        one page after another.
+    :param max_concurrent_requests: alerts and incidents: pages requested at the same time; resources
+        read per parent: parents read at the same time; 1 reads one page after another.
     :param progress_interval: seconds between progress lines (0: none).
+    :param checkpoint_interval: resources read per parent: seconds of reading between loads; each load
+        is a checkpoint a killed or retried task continues from (0: a load after every parent).
     :param pipelines_dir: dlt's working folder; None: a temporary one (state lives in the warehouse).
     :param pipeline_name: dlt's pipeline name; None: one per dataset and table.
     :param use_airflow_secrets: let dlt read its settings from the `dlt_secrets_toml` Airflow Variable.
@@ -67,6 +71,7 @@ class SyncOptions:
     freeze_schema: bool = False
     max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL
+    checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL
     pipelines_dir: Optional[str] = None
     pipeline_name: Optional[str] = None
     use_airflow_secrets: bool = False
@@ -85,6 +90,10 @@ class SyncOptions:
             raise ValueError(f"max_concurrent_requests must be an integer >= 1, not {requests!r}")
         if not _is_number(self.progress_interval) or self.progress_interval < 0:
             raise ValueError(f"progress_interval must be a number of seconds >= 0, not {self.progress_interval!r}")
+        if not _is_number(self.checkpoint_interval) or self.checkpoint_interval < 0:
+            raise ValueError(
+                f"checkpoint_interval must be a number of seconds >= 0, not {self.checkpoint_interval!r}"
+            )
 
     def table_for(self, resource: str) -> str:
         """The table `resource` lands in."""

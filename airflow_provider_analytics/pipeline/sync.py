@@ -11,12 +11,13 @@ from typing import Any, Optional
 
 from ..source.http.pacer import pacer_for
 from ..source.incremental import CursorState
-from ..source.plan import plan_for
+from ..source.plan import BuiltinPlan, ChildPlan, plan_for
 from ..source.settings import ApiSettings
+from .child_sync import ChildLoads, child_reader, load_children, log_children
 from .deletions import SeenIds, apply_deletions
 from .dlt_env import prepare_dlt_environment
 from .dlt_source import RunSessions, dlt_source
-from .errors import root_cause, sync_error
+from .errors import child_sync_error, root_cause, sync_error
 from .gc_freeze import collections_skip_older_objects
 from .loading import extract_and_load, table_rows
 from .names import pipeline_name_for
@@ -59,6 +60,12 @@ class SyncSummary:
     budget_wait_seconds: float = 0.0
     #: from the first request to the last answer: the part of `seconds` the request budget bounds
     request_seconds: float = 0.0
+    #: resources read per parent: parents read by this run, those gone upstream (404), whether an
+    #: unfinished pass of an earlier run was continued, and the parents that run had done
+    parents: Optional[int] = None
+    parents_gone: int = 0
+    resumed: bool = False
+    parents_skipped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,9 +101,12 @@ def run_sync(
         CursorState(resource, options.incremental, full_refresh=options.full_refresh, logger=logger)
         if plan.incremental else None
     )
+    key = plan.spec.key if isinstance(plan, BuiltinPlan) else "id"
     tracks_deletions = plan.snapshot and not options.full_refresh and options.deletions != "keep"
-    seen = SeenIds()
-    source = dlt_source(plan, sessions, progress, options, cursor=cursor, seen=seen if tracks_deletions else None)
+    seen = SeenIds(key)
+    children = ChildLoads(child_reader(plan, sessions, options, logger)) if isinstance(plan, ChildPlan) else None
+    source = None if children else dlt_source(plan, sessions, progress, options, cursor=cursor,
+                                              seen=seen if tracks_deletions else None)
 
     import dlt
 
@@ -115,17 +125,31 @@ def run_sync(
         )
 
         def after_load() -> tuple[int, int]:
-            gone = apply_deletions(pipeline, table, seen.ids, options.deletions) if tracks_deletions else 0
+            gone = apply_deletions(pipeline, table, seen.ids, options.deletions, key) if tracks_deletions else 0
             return gone, table_rows(pipeline, table)
 
         try:
             with collections_skip_older_objects():
-                normalize_info, load_info, (deleted, rows_now) = extract_and_load(
-                    pipeline, source, warehouse, dataset, after_load, logger
-                )
+                if children is not None:
+                    assert isinstance(plan, ChildPlan)
+                    load_children(pipeline, plan, children, progress, options, warehouse, logger)
+                    rows, deleted, load_ids = children.rows, children.deleted, children.load_ids
+                    rows_now = table_rows(pipeline, table)
+                    cursor = children.reader.cursor
+                else:
+                    normalize_info, load_info, (deleted, rows_now) = extract_and_load(
+                        pipeline, source, warehouse, dataset, after_load, logger
+                    )
+                    rows = int(normalize_info.row_counts.get(table, 0)) if normalize_info else 0
+                    load_ids = list(load_info.loads_ids)
         except Exception as error:  # dlt wraps every step failure; report the root cause
-            raise sync_error(error, resource, plan.base_url, sessions, f"{dataset}.{table}") from root_cause(error)
-    rows = int(normalize_info.row_counts.get(table, 0)) if normalize_info else 0
+            target = f"{dataset}.{table}"
+            if children is not None:
+                raise child_sync_error(error, resource, plan.base_url, sessions, target,
+                                       children.parents_loaded) from root_cause(error)
+            raise sync_error(error, resource, plan.base_url, sessions, target) from root_cause(error)
+    if children is not None:
+        log_children(children.reader, logger)
     if deleted:
         verb = "marked deleted" if options.deletions == "mark" else "removed"
         logger.info("%s: %d row(s) gone upstream %s in %s.%s", resource, deleted, verb, dataset, table)
@@ -150,9 +174,9 @@ def run_sync(
         records_fetched=progress.records,
         seconds=round(seconds, 3),
         records_per_second=round(progress.records / seconds, 1) if seconds else 0.0,
-        load_ids=list(load_info.loads_ids),
+        load_ids=load_ids,
         table_rows=rows_now,
-        mode="replace" if options.full_refresh else ("incremental" if cursor else "merge"),
+        mode=_mode(options, cursor, children),
         deleted=deleted,
         cursor_field=options.incremental.cursor_field if cursor else None,
         cursor_start=cursor.start_ms if cursor else None,
@@ -163,4 +187,18 @@ def run_sync(
         throttled=budget.throttled,
         budget_wait_seconds=round(budget.wait_seconds, 3),
         request_seconds=round(budget.request_seconds, 3),
+        parents=children.reader.parents if children else None,
+        parents_gone=children.reader.gone if children else 0,
+        resumed=children.reader.resumed if children else False,
+        parents_skipped=children.reader.skipped if children else 0,
     )
+
+
+def _mode(options: SyncOptions, cursor: Optional[CursorState], children: Optional[ChildLoads]) -> str:
+    """`replace`, `incremental` (from a cursor) or `merge`; a child's pass over every parent merges."""
+    if children is not None:
+        child_pass = children.reader.parent_pass
+        return "incremental" if child_pass is not None and child_pass.bound is not None else "merge"
+    if options.full_refresh:
+        return "replace"
+    return "incremental" if cursor else "merge"

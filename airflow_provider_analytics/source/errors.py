@@ -60,3 +60,15 @@ class SearchUnsupportedError(PaginationError):
 
 class OffsetCapReachedError(PaginationError):
     """An offset walk reached the API's offset cap; the reader goes on another way."""
+
+
+class ParentRecordsError(RuntimeError):
+    """Reading the records of one parent (an alert's logs, a team's members) failed; the cause says why.
+
+    :param parent: what the parent is and its id, as the task log should name it (`alert 4f0c...`).
+    """
+
+    def __init__(self, resource: str, parent: str) -> None:
+        super().__init__(f"{resource}: reading the records of {parent} failed")
+        self.resource = resource
+        self.parent = parent

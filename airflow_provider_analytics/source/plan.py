@@ -1,8 +1,8 @@
 """A resource resolved once into a typed plan: everything downstream reads the plan, never the catalog.
 
 `plan_for` is the one place a resource name is looked up: in the built-in catalog (a
-`BuiltinPlan`, read by the fast path) or in a seed-style config (a `SeedPlan`, run by dlt's REST
-API source). Plans are frozen; what they hand out (paginators) is made new for every walk.
+`BuiltinPlan`, read by the fast path; a `ChildPlan` for a resource read per parent record, with
+its parent's plan) or in a seed-style config (a `SeedPlan`, run by dlt's REST API source). Plans are frozen; what they hand out (paginators) is made new for every walk.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from .catalog import CATALOG, DATA_SELECTOR, PRIMARY_KEY, RESOURCE_NAMES, ResourceSpec
+from urllib.parse import quote
+
+from .catalog import CATALOG, RESOURCE_NAMES, ParentLink, ResourceSpec
 from .errors import ConfigError
 from .http.page_check import PageCheck
 from .http.retry import RetryPolicy
@@ -23,7 +25,7 @@ from .schema_hints import column_hints
 from .seed_config import SeedPlan, plan_seed_resource
 from .settings import ApiSettings
 
-__all__ = ["BuiltinPlan", "Plan", "SeedPlan", "plan_for"]
+__all__ = ["BuiltinPlan", "ChildPlan", "Plan", "SeedPlan", "plan_for"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,11 @@ class BuiltinPlan:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The first request's query: the page size, for a paginated endpoint."""
-        return {"limit": self.page_size} if self.spec.paginated else {}
+        """The first request's query: the page size, for a paginated endpoint, and the resource's fixed parameters."""
+        params = dict(self.spec.fixed_params)
+        if self.spec.paginated:
+            params["limit"] = self.page_size
+        return params
 
     def listing_paginator(self) -> Any:
         """A new paginator for a walk of the whole listing (the resources read whole on every run)."""
@@ -82,7 +87,74 @@ class BuiltinPlan:
                                delivered=set(delivered), base_url=self.base_url, guards=self.guards)
 
 
-Plan = Union[BuiltinPlan, SeedPlan]
+@dataclass(frozen=True)
+class ChildPlan:
+    """A resource read one parent record at a time: the parent's plan walks the parents, then each
+    parent's records come from `url_for(parent_id)`.
+
+    :param columns: dlt column hints of the child table (its JSON Schema, parent and key columns included).
+    """
+
+    spec: ResourceSpec
+    parent: BuiltinPlan
+    columns: Mapping[str, dict[str, Any]]
+    page_check: PageCheck
+
+    @property
+    def resource(self) -> str:
+        return self.spec.name
+
+    @property
+    def link(self) -> ParentLink:
+        assert self.spec.parent is not None
+        return self.spec.parent
+
+    @property
+    def snapshot(self) -> bool:
+        """Each parent's records are read whole, so rows gone upstream are found per parent."""
+        return True
+
+    @property
+    def incremental(self) -> bool:
+        return False
+
+    @property
+    def base_url(self) -> str:
+        return self.parent.base_url
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.parent.retry_policy
+
+    @property
+    def guards(self) -> PaginationGuards:
+        return self.parent.guards
+
+    @property
+    def auth(self) -> Any:
+        return self.parent.auth
+
+    @property
+    def params(self) -> dict[str, Any]:
+        params = dict(self.spec.fixed_params)
+        if self.spec.paginated:
+            params["limit"] = self.parent.page_size
+        return params
+
+    def url_for(self, parent_id: str) -> str:
+        """The endpoint of one parent's records (the id quoted into the path)."""
+        return self.base_url.rstrip("/") + self.spec.path.format(id=quote(str(parent_id), safe=""))
+
+    def paginator(self) -> Any:
+        """A new paginator for one parent's records: next links (logs, notes) or one page."""
+        from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+
+        if not self.spec.paginated:
+            return SinglePagePaginator()
+        return NextLinkPaginator(base_url=self.base_url, guards=self.guards)
+
+
+Plan = Union[BuiltinPlan, ChildPlan, SeedPlan]
 
 
 def plan_for(
@@ -106,13 +178,24 @@ def plan_for(
             f"Unknown resource {resource!r}: the built-in resources are {', '.join(RESOURCE_NAMES)} "
             "(or pass a config that defines it)."
         )
+    if spec.parent is not None:
+        return ChildPlan(
+            spec=spec,
+            parent=_builtin(CATALOG[spec.parent.resource], api, guards, policy),
+            columns=column_hints(resource),
+            page_check=PageCheck(resource, spec.data_selector, spec.record_key),
+        )
+    return _builtin(spec, api, guards, policy)
+
+
+def _builtin(spec: ResourceSpec, api: ApiSettings, guards: PaginationGuards, policy: RetryPolicy) -> BuiltinPlan:
     return BuiltinPlan(
         spec=spec,
         base_url=api.base_url,
         page_size=api.page_size,
         guards=guards,
         retry_policy=policy,
-        columns=column_hints(resource),
-        page_check=PageCheck(resource, DATA_SELECTOR, PRIMARY_KEY),
+        columns=column_hints(spec.name),
+        page_check=PageCheck(spec.name, spec.data_selector, spec.key),
         auth=api.dlt_auth(),
     )

@@ -9,6 +9,7 @@ triggered through the REST API, as a user or another system would.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import pytest
 
@@ -18,7 +19,7 @@ from tests.conftest import require_service
 from tests.e2e.airflow_stack import AirflowStack, free_port, group_alive
 from tests.e2e.celery_topology import REDIS_HOST, REDIS_PORT, celery_env, forget_queue, run_dag_on_celery
 from tests.local_services import PG_HOST, PG_PORT, reachable, throwaway_databases
-from tests.helpers import postgres_rows
+from tests.helpers import postgres_rows, stored_keys, upstream_keys
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -50,7 +51,7 @@ def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgre
         env, init = celery_env(tmp_path, api_port, databases, api.base_url, KEY, queue)
         with AirflowStack(tmp_path, env, api_port) as stack:
             result = run_dag_on_celery(stack, init, DAG_ID, queue)
-        upstream = {name: sorted(r["id"] for r in api.records(name)) for name in RESOURCE_NAMES}
+        upstream = {name: upstream_keys(api, name) for name in RESOURCE_NAMES}
 
     print(f"\nCelery run of {DAG_ID}: {result.trigger_to_finish_s:.1f}s from trigger to success")
     assert all(not group_alive(proc.pid) for proc in stack.processes.values())
@@ -65,9 +66,9 @@ def test_the_daily_dag_runs_on_celery_workers_and_merges_exact_rows_into_postgre
     assert result.worker_log.count(" succeeded in ") == len(RESOURCE_NAMES), result.worker_log[-3000:]
 
     # exactly the upstream rows: no row lost, none twice
+    query = partial(postgres_rows, dbname=databases["warehouse"])
     for name in RESOURCE_NAMES:
-        landed = postgres_rows(f'select id from analytics."{name}" order by id collate "C"', databases["warehouse"])
-        assert [row[0] for row in landed] == upstream[name], name
+        assert stored_keys(query, "analytics", name) == upstream[name], name
 
     task_logs = list(tmp_path.glob("logs/dag_id=*/run_id=*/task_id=*/attempt=*.log"))
     assert len(task_logs) == len(RESOURCE_NAMES)

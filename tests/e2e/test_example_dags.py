@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from functools import partial
 
 import duckdb
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from airflow_provider_analytics.demo import airflow_env
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
-from tests.helpers import REPO
+from tests.helpers import REPO, duckdb_rows, stored_keys, table_key, upstream_keys
 
 KEY = "demo-api-key"
 
@@ -38,8 +39,12 @@ class Airflow:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             tables = {row[0] for row in con.execute(
                 f"select table_name from information_schema.tables where table_schema = '{dataset}'").fetchall()}
-            return {name: con.execute(f'select count(distinct id) from "{dataset}"."{name}"').fetchone()[0]
-                    for name in RESOURCE_NAMES if name in tables}
+            return {name: con.execute(f'select count(*) from (select distinct {_key(name)} from "{dataset}"."{name}")')
+                    .fetchone()[0] for name in RESOURCE_NAMES if name in tables}
+
+
+def _key(resource: str) -> str:
+    return ", ".join(f'"{column}"' for column in table_key(resource))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +87,8 @@ def test_the_manual_dag_refuses_bad_input_before_any_task_runs(airflow):
 def test_the_seed_dag_runs_the_seed_config_as_written(airflow):
     result = airflow.run("dags", "test", "analytics_seed_sync")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    upstream = {name: len(airflow.api.records(name)) for name in RESOURCE_NAMES}
+    seed_resources = ("users", "teams", "services", "integrations", "incidents", "alerts")  # what the seed defines
+    upstream = {name: len(airflow.api.records(name)) for name in seed_resources}
     assert airflow.counts("analytics_seed") == upstream
     # the seed sends the key its own way (an `api_key` header), taken from the connection
     assert KEY not in result.stdout + result.stderr
@@ -108,6 +114,9 @@ def test_the_daily_dag_twice_against_the_strict_fake_in_every_search_mode(airflo
                                  env=env, capture_output=True, text=True, timeout=600)
         assert day_two.returncode == 0, day_two.stdout[-3000:] + day_two.stderr[-3000:]
         upstream = {name: {r["id"]: r for r in api.records(name)} for name in ("alerts", "incidents")}
+        every_table = {name: upstream_keys(api, name) for name in RESOURCE_NAMES}
+    query = partial(duckdb_rows, warehouse)
+    assert {name: stored_keys(query, "analytics", name) for name in RESOURCE_NAMES} == every_table  # all 14 exact
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for name, fields in (("alerts", "status, acknowledged"), ("incidents", "status")):
             rows = con.execute(f"select id, {fields} from analytics.{name}").fetchall()

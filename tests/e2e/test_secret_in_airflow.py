@@ -28,6 +28,9 @@ from tests.helpers import REPO
 PREFIX = "sk-LEAKCHECK-"
 KEY = f"{PREFIX}{uuid.uuid4().hex}"
 DAGS = {"analytics_seed_sync": "analytics_seed", "analytics_daily_sync": "analytics"}
+#: The resources each DAG syncs: the seed config defines six of the built-in ones.
+SEED_RESOURCES = ("users", "teams", "services", "integrations", "incidents", "alerts")
+DAG_RESOURCES = {"analytics_seed_sync": SEED_RESOURCES, "analytics_daily_sync": RESOURCE_NAMES}
 
 
 def key_forms(key: str = KEY) -> list[str]:
@@ -97,7 +100,7 @@ def test_the_command_output_holds_the_task_logs_but_not_the_key(airflow_runs, da
     _, _, outputs, _ = airflow_runs
     output, echoed = without_airflow_mask_echo(outputs[dag_id])
     assert set(echoed) <= {KEY}, echoed  # nothing else is echoed: the lines removed are exactly those
-    expect = [f"Syncing {name} from" for name in RESOURCE_NAMES] + ["[debug", "HTTP/1.1\" 200", "connectionpool"]
+    expect = [f"Syncing {name} from" for name in DAG_RESOURCES[dag_id]] + ["[debug", "HTTP/1.1\" 200", "connectionpool"]
     assert_no_key(f"`airflow dags test {dag_id}` output", output, expect=expect)
 
 
@@ -134,7 +137,7 @@ def test_xcom_holds_the_summaries_but_not_the_key(airflow_runs):
     home, _, _, upstream = airflow_runs
     rows = _rows(home, "select dag_id, task_id, key, value from xcom")
     values = {(dag_id, task_id): value for dag_id, task_id, key, value in rows if key == "return_value"}
-    assert set(values) == {(dag_id, f"sync_{name}") for dag_id in DAGS for name in RESOURCE_NAMES}, sorted(values)
+    assert set(values) == {(dag_id, f"sync_{name}") for dag_id in DAGS for name in DAG_RESOURCES[dag_id]}, sorted(values)
     for (dag_id, task_id), value in values.items():
         text = value.decode() if isinstance(value, bytes) else str(value)
         resource = task_id.removeprefix("sync_")
@@ -149,7 +152,7 @@ def test_rendered_template_fields_hold_no_key(airflow_runs):
     home, _, _, _ = airflow_runs
     rows = _rows(home, "select dag_id, task_id, rendered_fields from rendered_task_instance_fields")
     assert {(dag_id, task_id) for dag_id, task_id, _ in rows} == {
-        (dag_id, f"sync_{name}") for dag_id in DAGS for name in RESOURCE_NAMES
+        (dag_id, f"sync_{name}") for dag_id in DAGS for name in DAG_RESOURCES[dag_id]
     }
     for dag_id, task_id, fields in rows:
         text = fields.decode() if isinstance(fields, bytes) else str(fields)
@@ -178,8 +181,10 @@ def test_the_warehouse_holds_the_rows_but_not_the_key(airflow_runs):
         qualified = [f'"{schema}"."{table}"' for schema, table in tables]
         dumped = "\n".join(f"{name}: {con.execute(f'select * from {name}').fetchall()!r}" for name in qualified)
         counts = {
-            dataset: {name: con.execute(f'select count(*) from "{dataset}"."{name}"').fetchone()[0] for name in RESOURCE_NAMES}
-            for dataset in DAGS.values()
+            dataset: {name: con.execute(f'select count(*) from "{dataset}"."{name}"').fetchone()[0]
+                      for name in DAG_RESOURCES[dag_id]}
+            for dag_id, dataset in DAGS.items()
         }
-    assert counts == {dataset: upstream for dataset in DAGS.values()}
+    assert counts == {dataset: {name: upstream[name] for name in DAG_RESOURCES[dag_id]}
+                      for dag_id, dataset in DAGS.items()}
     assert_no_key("the warehouse", dumped, expect=("analytics__analytics_seed__users", "analytics__analytics__alerts"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.source.catalog import CHILD_RESOURCES, RESOURCE_NAMES
 from airflow_provider_analytics.source.errors import ConfigError
 from airflow_provider_analytics.source.paging.guards import PaginationGuards
-from airflow_provider_analytics.source.plan import plan_for
+from airflow_provider_analytics.source.plan import ChildPlan, plan_for
 from airflow_provider_analytics.source.paging.next_link import NextLinkPaginator
 from airflow_provider_analytics.source.paging.template_cursor import TemplateCursorPaginator
 from airflow_provider_analytics.source.settings import ApiSettings
@@ -28,14 +28,20 @@ def test_committed_seed_document_matches_the_shared_one():
     assert SEED_DOC.read_text() == SHARED_SEED_DOC.read_text()
 
 
-@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+TOP_LEVEL = tuple(name for name in RESOURCE_NAMES if name not in CHILD_RESOURCES)
+
+
+@pytest.mark.parametrize("resource", TOP_LEVEL)
 def test_builtin_resources_have_path_selector_paging_and_merge(resource):
     from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
     plan = plan_for(resource, API)
-    assert plan.resource == resource and plan.page_check.primary_key == "id"
-    assert plan.page_check.data_selector == "data"
-    if resource in ("teams", "integrations"):
+    key = "name" if resource == "heartbeats" else "id"
+    assert plan.resource == resource and plan.page_check.primary_key == key
+    assert plan.page_check.data_selector == ("data.heartbeats" if resource == "heartbeats" else "data")
+    if resource == "schedules":
+        assert plan.params == {"expand": "rotation"}
+    if resource in ("teams", "integrations", "schedules", "escalations", "heartbeats"):
         assert isinstance(plan.listing_paginator(), SinglePagePaginator)
     elif resource in ("incidents", "alerts"):
         assert isinstance(plan.keyset_paginator("updatedAt", None), NextLinkPaginator)
@@ -45,7 +51,26 @@ def test_builtin_resources_have_path_selector_paging_and_merge(resource):
         assert plan.params["limit"] == 50
     assert plan.base_url == API.base_url and plan.url == API.base_url + plan.spec.path
     table = as_dlt_resource(plan).compute_table_schema()
-    assert as_dlt_resource(plan).write_disposition == "merge" and table["columns"]["id"]["primary_key"]
+    assert as_dlt_resource(plan).write_disposition == "merge" and table["columns"][key]["primary_key"]
+
+
+@pytest.mark.parametrize("resource", CHILD_RESOURCES)
+def test_child_resources_read_each_parent_at_its_own_path_with_the_parents_plan(resource):
+    from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+
+    plan = plan_for(resource, API)
+    assert isinstance(plan, ChildPlan) and plan.parent.resource == plan.link.resource
+    assert plan.url_for("a/b") == API.base_url + plan.spec.path.format(id="a%2Fb")  # an id never leaves its segment
+    assert plan.params["identifierType"] == "id"
+    if resource in ("alert_logs", "alert_notes"):
+        assert isinstance(plan.paginator(), NextLinkPaginator)
+        assert plan.params == {"identifierType": "id", "order": "asc", "direction": "next", "limit": 50}
+        assert plan.page_check.primary_key == "offset"
+    else:
+        assert isinstance(plan.paginator(), SinglePagePaginator)
+    if resource == "team_members":
+        assert plan.page_check.data_selector == "data.members"
+    assert set(plan.spec.primary_key) <= set(plan.columns)
 
 
 def as_dlt_resource(plan):
@@ -69,12 +94,20 @@ def test_builtin_paths():
         "integrations": "/v2/integrations",
         "incidents": "/v1/incidents",
         "alerts": "/v2/alerts",
+        "alert_logs": "/v2/alerts/{id}/logs",
+        "alert_notes": "/v2/alerts/{id}/notes",
+        "alert_recipients": "/v2/alerts/{id}/recipients",
+        "user_teams": "/v2/users/{id}/teams",
+        "team_members": "/v2/teams/{id}",
+        "schedules": "/v2/schedules",
+        "escalations": "/v2/escalations",
+        "heartbeats": "/v2/heartbeats",
     }
 
 
 def test_unknown_builtin_resource_is_refused_with_the_list():
-    with pytest.raises(ConfigError, match="heartbeats.*users, teams"):
-        plan_for("heartbeats", API)
+    with pytest.raises(ConfigError, match="maintenance.*users, teams"):
+        plan_for("maintenance", API)
 
 
 def test_seed_paginator_becomes_template_cursor_paginator_and_error_handler_a_retry_policy():

@@ -58,7 +58,7 @@ def test_the_seed_dag_runs_the_seed_config_as_written(dagbag):
     del seed["client"]["base_url"], seed["client"]["auth"]["api_key"]  # both come from the connection
     seed["resource_defaults"]["endpoint"] = {"error_handler": seed_error_handler()}
     assert shipped == seed
-    assert sorted(dag.task_ids) == sorted(f"sync_{name}" for name in RESOURCE_NAMES)
+    assert sorted(dag.task_ids) == sorted(f"sync_{resource['name']}" for resource in shipped["resources"])
     assert all(task.config == shipped for task in dag.tasks)
 
 

@@ -24,7 +24,7 @@ from airflow_provider_analytics.source.schema_hints import (
     column_hints,
     load_json_schema,
 )
-from airflow_provider_analytics.testing.fake_api import FIELDS, FakeAnalyticsAPI
+from airflow_provider_analytics.testing.fake_api import COLUMNS, FIELDS, KEYS, FakeAnalyticsAPI
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 
@@ -67,51 +67,61 @@ def fake() -> FakeAnalyticsAPI:
 
 
 def test_every_catalog_resource_has_a_schema():
-    assert set(SCHEMA_RESOURCES) == set(RESOURCE_NAMES) == set(FIELDS)
-    assert len(SCHEMA_RESOURCES) == 6
+    assert set(SCHEMA_RESOURCES) == set(RESOURCE_NAMES) == set(COLUMNS)
+    assert set(FIELDS) < set(COLUMNS)
+    assert len(SCHEMA_RESOURCES) == 14
 
 
-@pytest.mark.parametrize("resource", sorted(FIELDS))
+def keyed(resource: str) -> dict:
+    """A record holding only its key columns."""
+    return {name: "x" for name in KEYS[resource]}
+
+
+@pytest.mark.parametrize("resource", sorted(COLUMNS))
 def test_schema_is_valid_draft_07_object(resource):
     schema = load_json_schema(resource)
     jsonschema.Draft7Validator.check_schema(schema)
     assert schema["$schema"] == DRAFT_07
     assert schema["type"] == "object"
     assert schema.get("additionalProperties", True) is not False, "upstream adds fields"
-    assert validator(resource).is_valid({"id": "x", "fieldAddedUpstreamLater": [1, {"a": None}]})
+    assert validator(resource).is_valid({**keyed(resource), "fieldAddedUpstreamLater": [1, {"a": None}]})
 
 
-@pytest.mark.parametrize("resource", sorted(FIELDS))
+@pytest.mark.parametrize("resource", sorted(COLUMNS))
 def test_schema_covers_every_field_with_a_description(resource):
     schema = load_json_schema(resource)
-    assert list(schema["properties"]) == list(FIELDS[resource])
+    assert list(schema["properties"]) == list(COLUMNS[resource])
     for path, prop in walk_properties(schema):
         assert isinstance(prop.get("description"), str) and prop["description"].strip(), path
     assert schema["description"].strip()
 
 
-@pytest.mark.parametrize("resource", sorted(FIELDS))
-def test_only_id_is_non_nullable(resource):
-    properties = load_json_schema(resource)["properties"]
-    assert properties["id"]["type"] == "string"
-    assert "id" in load_json_schema(resource)["required"]
+@pytest.mark.parametrize("resource", sorted(COLUMNS))
+def test_only_the_key_columns_are_non_nullable(resource):
+    schema = load_json_schema(resource)
+    properties = schema["properties"]
+    assert schema["required"] == list(KEYS[resource])
     for name, prop in properties.items():
-        if name != "id":
+        if name in KEYS[resource]:
+            assert prop["type"] == "string", name
+        else:
             assert isinstance(prop["type"], list) and "null" in prop["type"], name
             assert len(prop["type"]) == 2, name
-    record = {name: None for name in FIELDS[resource]}
-    assert validator(resource).is_valid({**record, "id": "x"})
-    assert not validator(resource).is_valid(record)  # id null
+    record = {name: None for name in COLUMNS[resource]}
+    assert validator(resource).is_valid({**record, **keyed(resource)})
+    for key in KEYS[resource]:
+        assert not validator(resource).is_valid({**record, **keyed(resource), key: None})  # a key column null
 
 
-@pytest.mark.parametrize("resource", sorted(FIELDS))
+@pytest.mark.parametrize("resource", sorted(COLUMNS))
 def test_every_fake_record_validates(fake, resource):
     records = fake.records(resource)
     assert records
     check = validator(resource)
     for record in records:
+        assert tuple(record) == COLUMNS[resource]
         errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in check.iter_errors(record)]
-        assert not errors, (record["id"], errors)
+        assert not errors, ([record[k] for k in KEYS[resource]], errors)
 
 
 def test_fake_timestamps_in_every_trimmed_form_validate(fake):
@@ -156,12 +166,12 @@ def test_schemas_reject_wrong_types(fake):
 
 def test_unknown_resource_is_refused_with_the_known_ones():
     with pytest.raises(ValueError) as err:
-        load_json_schema("escalations")
-    assert "'escalations'" in str(err.value)
+        load_json_schema("maintenances")
+    assert "'maintenances'" in str(err.value)
     for known in SCHEMA_RESOURCES:
         assert known in str(err.value)
-    with pytest.raises(ValueError, match="escalations"):
-        column_hints("escalations")
+    with pytest.raises(ValueError, match="maintenances"):
+        column_hints("maintenances")
 
 
 def test_load_json_schema_returns_independent_copies():
@@ -192,13 +202,25 @@ def test_column_hints_types():
     assert users["id"]["nullable"] is False
     assert column_hints("incidents")["impactStartDate"]["data_type"] == "timestamp"
     assert column_hints("integrations")["enabled"]["data_type"] == "bool"
+    schedules, heartbeats, logs = column_hints("schedules"), column_hints("heartbeats"), column_hints("alert_logs")
+    assert schedules["rotations"]["data_type"] == schedules["ownerTeam"]["data_type"] == "json"
+    assert column_hints("escalations")["rules"]["data_type"] == "json"
+    assert heartbeats["name"]["nullable"] is False and heartbeats["name"]["data_type"] == "text"
+    assert heartbeats["lastPingTime"]["data_type"] == "timestamp"
+    assert heartbeats["interval"]["data_type"] == "bigint"
+    assert logs["createdAt"]["data_type"] == "timestamp"
+    assert logs["offset"] == {"name": "offset", "data_type": "text", "nullable": False,
+                              "description": load_json_schema("alert_logs")["properties"]["offset"]["description"]}
+    assert logs["alert_id"]["nullable"] is False
+    assert column_hints("team_members")["user"]["data_type"] == "json"
+    assert column_hints("user_teams")["team_id"]["nullable"] is False
 
 
-@pytest.mark.parametrize("resource", sorted(FIELDS))
+@pytest.mark.parametrize("resource", sorted(COLUMNS))
 def test_column_hints_follow_the_schema(resource):
     properties = load_json_schema(resource)["properties"]
     hints = column_hints(resource)
-    assert list(hints) == list(FIELDS[resource])
+    assert list(hints) == list(COLUMNS[resource])
     expected = {"string": "text", "boolean": "bool", "integer": "bigint", "number": "double",
                 "object": "json", "array": "json"}
     for name, hint in hints.items():
@@ -206,7 +228,7 @@ def test_column_hints_follow_the_schema(resource):
         types = [prop["type"]] if isinstance(prop["type"], str) else prop["type"]
         (json_type,) = [t for t in types if t != "null"]
         wanted = "timestamp" if prop.get("format") == "date-time" else expected[json_type]
-        assert hint == {"name": name, "data_type": wanted, "nullable": name != "id",
+        assert hint == {"name": name, "data_type": wanted, "nullable": name not in KEYS[resource],
                         "description": prop["description"]}
 
 

@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 from requests import HTTPError, Request
 from requests.utils import resolve_proxies
 
+from ..catalog import DATA_SELECTOR
 from ..errors import OffsetCapReachedError, SearchUnsupportedError
+from ..http.page_check import select_path
 from ..incremental import (
     METHOD_CREATED,
     METHOD_FULL_READ,
@@ -48,10 +50,13 @@ Page = list[dict[str, Any]]
 log = logging.getLogger(__name__)
 
 
-def read_pages(session: Any, url: str, params: dict[str, Any], paginator: Any, auth: Any = None) -> Iterator[Page]:
+def read_pages(
+    session: Any, url: str, params: dict[str, Any], paginator: Any, auth: Any = None, data_selector: str = DATA_SELECTOR
+) -> Iterator[Page]:
     """Pages of a listing, as dlt's REST client reads them, without its per-page JSONPath work.
 
-    The session checks each page (valid JSON, a `data` list of records with ids) and retries.
+    The session checks each page (valid JSON, a list of records with their keys where the
+    selector points) and retries.
     """
     request = Request("GET", url, params=dict(params), auth=auth)
     paginator.init_request(request)
@@ -60,7 +65,8 @@ def read_pages(session: Any, url: str, params: dict[str, Any], paginator: Any, a
         prepared = session.prepare_request(request)
         response = session.send(prepared, proxies=_proxies_for(session, prepared, proxies))
         response.raise_for_status()
-        data = response.json()["data"]
+        body = response.json()
+        data = body["data"] if data_selector == DATA_SELECTOR else select_path(body, data_selector)
         paginator.update_state(response, data)
         paginator.update_request(request)
         yield data
@@ -190,7 +196,8 @@ class BuiltinReader:
     def _read(self, paginator: Any, session: Any = None, query: Optional[str] = None) -> Iterator[Page]:
         plan = self.plan
         params = {**plan.params, "query": query} if query else plan.params
-        yield from read_pages(session or self.new_session(), plan.url, params, paginator, plan.auth)
+        yield from read_pages(session or self.new_session(), plan.url, params, paginator, plan.auth,
+                              plan.spec.data_selector)
 
     def _keyset_walk(
         self,

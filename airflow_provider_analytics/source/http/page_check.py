@@ -15,9 +15,9 @@ from requests import Response
 from ..errors import MalformedPageError
 from .urls import page_for_log
 
-__all__ = ["MalformedPageError", "PageCheck"]
+__all__ = ["MalformedPageError", "PageCheck", "select_path"]
 
-_MISSING = object()
+MISSING = object()
 
 
 class PageCheck:
@@ -39,8 +39,8 @@ class PageCheck:
             raise MalformedPageError(f"{where} is not valid JSON ({error}); nothing of this run was loaded.") from None
         if self.data_selector is None:
             return
-        data = _select(body, self.data_selector)
-        if data is _MISSING:
+        data = select_path(body, self.data_selector)
+        if data is MISSING:
             raise MalformedPageError(f"{where} has no '{self.data_selector}' list; nothing of this run was loaded.")
         if not isinstance(data, list):
             raise MalformedPageError(
@@ -57,18 +57,21 @@ class PageCheck:
                 )
 
 
-def _select(body: Any, selector: str) -> Any:
-    """A plain dotted path (`data`, `result.items`); JSONPath selectors go through dlt's jsonpath."""
+def select_path(body: Any, selector: str) -> Any:
+    """A plain dotted path (`data`, `data.members`); JSONPath selectors go through dlt's jsonpath.
+
+    Returns MISSING when the path is not in the body.
+    """
     if all(part.isidentifier() for part in selector.split(".")):
         value = body
         for part in selector.split("."):
             if not isinstance(value, dict) or part not in value:
-                return _MISSING
+                return MISSING
             value = value[part]
         return value
     from dlt.common.jsonpath import find_values
 
     found = find_values(selector, body)
     if not found:
-        return _MISSING
+        return MISSING
     return found[0] if len(found) == 1 else found

@@ -5,8 +5,11 @@ whole stack (session, auth, retries, paginators, dlt) runs unchanged against
 it. It mirrors the facts in the shared API notes:
 
 * Endpoints: ``GET /v2/users``, ``/v2/teams``, ``/v1/services``,
-  ``/v2/integrations``, ``/v1/incidents``, ``/v2/alerts``. Anything else is a
-  404 JSON error.
+  ``/v2/integrations``, ``/v1/incidents``, ``/v2/alerts``, ``/v2/schedules``,
+  ``/v2/escalations``, ``/v2/heartbeats``, and under one parent record
+  ``/v2/alerts/{identifier}/logs``, ``/notes``, ``/recipients``,
+  ``/v2/users/{identifier}/teams`` and ``/v2/teams/{identifier}``. Anything else is a
+  404 JSON error, and so is an unknown parent (``Alert with id [..] does not exist``).
 * Auth: ``Authorization: GenieKey <key>`` (the API's own scheme) and also a
   bare key in a header named ``api_key`` (``api_key: <key>``), because the
   seed config sends the key that way (``name: api_key, location: header``).
@@ -24,6 +27,21 @@ it. It mirrors the facts in the shared API notes:
   refuse ``offset + limit`` above ``offset_cap`` with 422, and their ``next`` link disappears
   where the cap would be crossed, so a client that only follows ``next`` stops there silently,
   as upstream. Every response carries a ``Date`` header.
+* Alert logs and notes page by offset token as the spec's listLogs/listNotes say: ``offset``
+  (the ``offset`` of the last entry read; tokens look like upstream's
+  ``1704067241030_1704067241030000003`` and sort by createdAt), ``direction`` (``next``/``prev``),
+  ``limit`` (1..100, default 20; more is a 422), ``order`` (default ``desc``), ``identifierType``
+  (``id``, ``tiny`` or ``alias``). The body is ``{"data": [...], "paging": {"first", "next"}}``,
+  ``next`` (also ``X-Paging-Next``) an absolute link present only while entries follow.
+  Recipients, a user's teams (``[{id, name}]``) and a team with its ``members``
+  (``[{user: {id, username}, role}]``, ``identifierType`` ``id``/``name``) come whole. Schedules
+  list with ``expandable: ["rotation"]`` and carry their rotations only with ``expand=rotation``
+  (else ``rotations: []``; another ``expand`` value is a 422); escalations are one list;
+  heartbeats sit in ``data.heartbeats``, keyed by ``name``.
+* Children are drawn lazily: an alert's logs, notes and recipients on first request, from the
+  alert's record and an RNG seeded by the seed and the alert's id, then cached, so 200,000 alerts
+  start as fast as before. They agree with the alert (``children.py``); team membership puts each
+  generated user in 1-3 teams and every team has a member.
 * ``query`` on alerts and incidents: terms joined by `` AND ``, either
   ``createdAt>=<epoch ms>`` style ranges (``createdAt``/``updatedAt`` with
   ``>=``, ``>``, ``<=``, ``<``) or ``field:value`` equality.
@@ -40,7 +58,10 @@ to JSON once and pages are joined from those bytes; sorted and filtered
 index lists are cached until the data changes.
 
 Tests can change the data (:meth:`FakeAnalyticsAPI.update`, ``add``,
-``remove``), slow every request (``latency``) or inject replies through
+``remove`` on any listed resource; ``append_alert_log``/``append_alert_note`` for long
+timelines; ``set_team_members``), read the upstream truth (``records(table)`` for all fourteen
+warehouse tables, ``children(table, parent_id)`` for one parent), slow every request
+(``latency``) or inject replies through
 ``faults``: callables that get a :class:`FakeRequest` and return a
 :class:`FakeReply` to send instead (any status, headers and body, after a
 delay, or a dropped connection), or ``None`` to pass.
@@ -54,18 +75,22 @@ Command line (serves until SIGINT/SIGTERM, prints the base URL first)::
 from __future__ import annotations
 
 from .cli import main
-from .data import DEFAULT_SIZES, FIELDS, iso_ms, parse_ms
+from .data import COLUMNS, DEFAULT_SIZES, FIELDS, KEYS, PARENTS, iso_ms, parse_ms
 from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query
-from .resources import RESOURCES
+from .resources import CHILDREN, RESOURCES
 from .server import FakeAnalyticsAPI, FakeReply, FakeRequest, Fault
 
 __all__ = [
+    "CHILDREN",
+    "COLUMNS",
     "DEFAULT_SIZES",
     "FIELDS",
     "FakeAnalyticsAPI",
     "FakeReply",
     "FakeRequest",
     "Fault",
+    "KEYS",
+    "PARENTS",
     "QueryError",
     "RESOURCES",
     "UPDATED_AT_SEARCH_MODES",

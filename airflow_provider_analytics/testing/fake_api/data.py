@@ -1,6 +1,8 @@
 """Record generation for the fake API: deterministic pools, timestamps and one generator per resource.
 
-Records come out as JSON text, so the store can serve them without encoding them again.
+Records come out as JSON text, so the store can serve them without encoding them again. The
+records that hang off a parent (an alert's logs, notes and recipients; team membership) are
+built in :mod:`.children` from the parent's record; their table shapes are declared here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ DEFAULT_SIZES: dict[str, int] = {
     "integrations": 25,
     "incidents": 300,
     "alerts": 1000,
+    "schedules": 15,
+    "escalations": 10,
+    "heartbeats": 20,
 }
 
 #: Every field a record of each resource carries (all may be null upstream).
@@ -44,6 +49,44 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "responders", "visibleTo", "teams", "integration", "report", "actions",
         "entity", "description", "details", "createdAt", "updatedAt",
     ),
+}
+
+#: The columns of every warehouse table, in order: the six resources above hold the API's records
+#: as they are; schedules, escalations and heartbeats too (nested objects and lists are json
+#: columns); the child tables add their parent's id (and the child's own key) to the API's record.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    **FIELDS,
+    "schedules": ("id", "name", "description", "timezone", "enabled", "ownerTeam", "rotations"),
+    "escalations": ("id", "name", "description", "ownerTeam", "rules", "repeat"),
+    "heartbeats": (
+        "name", "description", "interval", "enabled", "intervalUnit", "expired", "lastPingTime",
+        "ownerTeam", "alertMessage", "alertTags", "alertPriority",
+    ),
+    "alert_logs": ("alert_id", "offset", "log", "type", "owner", "createdAt"),
+    "alert_notes": ("alert_id", "offset", "note", "owner", "createdAt"),
+    "alert_recipients": ("alert_id", "user_id", "user", "state", "method", "createdAt", "updatedAt"),
+    "user_teams": ("user_id", "team_id", "name"),
+    "team_members": ("team_id", "user_id", "user", "role"),
+}
+
+#: The key columns of every table (never null).
+KEYS: dict[str, tuple[str, ...]] = {
+    **{name: ("id",) for name in COLUMNS},
+    "heartbeats": ("name",),
+    "alert_logs": ("alert_id", "offset"),
+    "alert_notes": ("alert_id", "offset"),
+    "alert_recipients": ("alert_id", "user_id"),
+    "user_teams": ("user_id", "team_id"),
+    "team_members": ("team_id", "user_id"),
+}
+
+#: Tables read one parent record at a time, and the resource of their parent.
+PARENTS: dict[str, str] = {
+    "alert_logs": "alerts",
+    "alert_notes": "alerts",
+    "alert_recipients": "alerts",
+    "user_teams": "users",
+    "team_members": "teams",
 }
 
 #: Generated records are created within [START_MS, START_MS + SPAN_MS).
@@ -196,8 +239,13 @@ class Context:
     """Cross references (rows of other resources) plus pre-encoded fragments."""
 
     def __init__(self, teams: list[dict], users: list[dict], services: list[dict],
-                 integrations: list[dict]):
+                 integrations: list[dict], schedules: list[dict] | None = None,
+                 members: dict[str, tuple[tuple[str, str], ...]] | None = None):
         self.teams, self.users, self.services, self.integrations = teams, users, services, integrations
+        self.schedules = schedules or []
+        #: team id -> ((user id, role), ...): the generated membership (schedules, escalations)
+        self.members = members or {}
+        self.user_by_id = {u["id"]: u for u in users}
         # alerts: ownerTeamId, responders, visibleTo, teams in one fragment per team
         self.alert_teams = [
             '"ownerTeamId":"%s","responders":[{"id":"%s","type":"team"}],'
@@ -370,6 +418,172 @@ def _gen_alert(rng: random.Random, i: int, ctx: Context, created: int) -> _Gener
     return text, aid, updated, "closed" if closed else "open"
 
 
+# --------------------------------------------------------------------------
+# Team membership, schedules, escalations, heartbeats
+# --------------------------------------------------------------------------
+
+
+def assign_membership(seed: int, users: list[dict], teams: list[dict]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Team id -> ((user id, role), ...) in user order: each user in 1-3 teams, every team with a member.
+
+    A pure function of the seed and the generated users and teams. Roles are the spec's
+    TeamMember roles, ``admin`` or ``user``.
+    """
+    rng = random.Random(f"{seed}:membership")
+    members: dict[str, list[tuple[str, str]]] = {t["id"]: [] for t in teams}
+    if not teams:
+        return {}
+    counts: dict[str, int] = {}
+    for user in users:
+        k = min(len(teams), 1 + (rng.random() < 0.45) + (rng.random() < 0.2))
+        for t in sorted(rng.sample(range(len(teams)), k)):
+            members[teams[t]["id"]].append((user["id"], "admin" if rng.random() < 0.15 else "user"))
+        counts[user["id"]] = k
+    order = {u["id"]: i for i, u in enumerate(users)}
+    for team in teams:  # a team nobody drew gets the user in the fewest teams, as its admin
+        if not members[team["id"]] and users:
+            uid = min(counts, key=lambda u: (counts[u], order[u]))
+            members[team["id"]].append((uid, "admin"))
+            counts[uid] += 1
+    return {tid: tuple(sorted(m, key=lambda x: order[x[0]])) for tid, m in members.items()}
+
+
+def _team_meta(team: dict | None) -> dict | None:
+    return {"id": team["id"], "name": team["name"]} if team else None
+
+
+def _members_of(ctx: Context, team: dict | None) -> list[dict]:
+    """The generated members of a team, as user rows."""
+    if not team:
+        return []
+    return [ctx.user_by_id[uid] for uid, _ in ctx.members.get(team["id"], ()) if uid in ctx.user_by_id]
+
+
+def _half_hour(rng: random.Random) -> int:
+    """A time in the span on a whole half hour (rotations start on :00 or :30, as the spec says)."""
+    return START_MS + rng.randrange(SPAN_MS // 1_800_000) * 1_800_000
+
+
+_ROTATION_TYPES = ("daily", "weekly", "hourly")
+_RESTRICTIONS = (
+    None,
+    None,
+    {"type": "time-of-day", "restriction": {"startHour": 9, "startMin": 0, "endHour": 17, "endMin": 0}},
+    {"type": "weekday-and-time-of-day", "restrictions": [
+        {"startDay": "monday", "startHour": 8, "startMin": 0, "endDay": "friday", "endHour": 18, "endMin": 0}]},
+    {"type": "weekday-and-time-of-day", "restrictions": [
+        {"startDay": "saturday", "startHour": 0, "startMin": 0, "endDay": "sunday", "endHour": 23, "endMin": 30}]},
+)
+
+
+def _gen_schedule(rng: random.Random, i: int, ctx: Context, created: int) -> _Generated:
+    sid = _uuid(rng)
+    team = ctx.teams[i % len(ctx.teams)] if ctx.teams else None
+    base = team["name"] if team else "global"
+    name = f"{base}_schedule" if ctx.teams and i < len(ctx.teams) else f"{base}_schedule_{i}"
+    pool = _members_of(ctx, team) or ctx.users
+    rotations = []
+    for r in range(1 + (rng.random() < 0.5) + (rng.random() < 0.2)):
+        kind = rng.choice(_ROTATION_TYPES)
+        start = _half_hour(rng)
+        participants = [{"type": "user", "id": u["id"], "username": u["username"]}
+                        for u in rng.sample(pool, min(len(pool), 1 + rng.randrange(3)))]
+        rotations.append({
+            "id": _uuid(rng),
+            "name": f"{kind.title()} rotation {r + 1}",
+            "startDate": iso_ms(start),
+            "endDate": iso_ms(start + rng.randrange(7, 120) * _DAY_MS) if rng.random() < 0.4 else None,
+            "type": kind,
+            "length": rng.choice((1, 1, 1, 2, 3)),
+            "participants": participants or [{"type": "none"}],
+            "timeRestriction": rng.choice(_RESTRICTIONS),
+        })
+    return encode({
+        "id": sid,
+        "name": name,
+        "description": rng.choice((f"On-call of the {base} team", "", None)),
+        "timezone": rng.choice(_ZONES),
+        "enabled": rng.random() < 0.9,
+        "ownerTeam": _team_meta(team),
+        "rotations": rotations,
+    }), sid, created, None
+
+
+_NOTIFY_TYPES = {"user": ("default",), "team": ("default", "users", "admins", "all"),
+                 "schedule": ("default", "next", "previous")}
+
+
+def _gen_escalation(rng: random.Random, i: int, ctx: Context, created: int) -> _Generated:
+    eid = _uuid(rng)
+    team = ctx.teams[i % len(ctx.teams)] if ctx.teams else None
+    base = team["name"] if team else "global"
+    name = f"{base}_escalation" if ctx.teams and i < len(ctx.teams) else f"{base}_escalation_{i}"
+    owned = [s for s in ctx.schedules if team and (s.get("ownerTeam") or {}).get("id") == team["id"]]
+    members = _members_of(ctx, team)
+    rules, delay = [], 0
+    for _ in range(1 + (rng.random() < 0.6) + (rng.random() < 0.3)):
+        pools = (("schedule", owned or ctx.schedules), ("team", team), ("user", members or ctx.users))
+        choices = [k for k, ok in pools if ok]
+        kind = rng.choice(choices) if choices else "none"
+        if kind == "schedule":
+            target = rng.choice(owned or ctx.schedules)
+            recipient = {"type": "schedule", "id": target["id"], "name": target["name"]}
+        elif kind == "team":
+            recipient = {"type": "team", "id": team["id"], "name": team["name"]}  # type: ignore[index]
+        elif kind == "user":
+            target = rng.choice(members or ctx.users)
+            recipient = {"type": "user", "id": target["id"], "username": target["username"]}
+        else:
+            recipient = {"type": "none"}
+        rules.append({
+            "condition": "if-not-acked" if rng.random() < 0.8 else "if-not-closed",
+            "notifyType": rng.choice(_NOTIFY_TYPES.get(kind, ("default",))),
+            "delay": {"timeAmount": delay, "timeUnit": "minutes"},
+            "recipient": recipient,
+        })
+        delay += rng.choice((5, 10, 15, 30))
+    return encode({
+        "id": eid,
+        "name": name,
+        "description": rng.choice((f"Escalation of the {base} team", "", None)),
+        "ownerTeam": _team_meta(team),
+        "rules": rules,
+        "repeat": {
+            "waitInterval": rng.choice((0, 5, 10, 30)),
+            "count": rng.randrange(4),
+            "resetRecipientStates": rng.random() < 0.5,
+            "closeAlertAfterAll": rng.random() < 0.2,
+        },
+    }), eid, created, None
+
+
+_INTERVALS = {"minutes": (1, 5, 10, 15, 30), "hours": (1, 2, 6, 12), "days": (1, 7)}
+_UNIT_MS = {"minutes": 60_000, "hours": 3_600_000, "days": _DAY_MS}
+
+
+def _gen_heartbeat(rng: random.Random, i: int, ctx: Context, created: int) -> _Generated:
+    noun, kind = rng.choice(_NOUNS), rng.choice(_KINDS)
+    name = f"{noun}-{kind}-{i}"
+    unit = rng.choice(("minutes", "minutes", "hours", "days"))
+    interval = rng.choice(_INTERVALS[unit])
+    enabled = rng.random() < 0.85
+    never = rng.random() < 0.1
+    team = rng.choice(ctx.teams) if ctx.teams and rng.random() < 0.9 else None
+    return encode({
+        "name": name,
+        "description": rng.choice((f"Liveness of {noun} {kind}", "", None)),
+        "interval": interval,
+        "enabled": enabled,
+        "intervalUnit": unit,
+        "expired": enabled and (never or rng.random() < 0.2),
+        "lastPingTime": None if never else iso_ms(_jitter_ms(rng, created + rng.randrange(interval * _UNIT_MS[unit]))),
+        "ownerTeam": _team_meta(team),
+        "alertMessage": f"{name} is expired" if rng.random() < 0.7 else f"No heartbeat from {noun} {kind}",
+        "alertTags": rng.sample(_TAGS, rng.randrange(3)),
+        "alertPriority": rng.choice(("P3", "P3", "P3", "P1", "P2", "P4", "P5")),
+    }), name, created, None
+
+
 Generator = Callable[[random.Random, int, Context, int], _Generated]
 #: The generator of each resource.
 GENERATORS: dict[str, Generator] = {
@@ -379,9 +593,13 @@ GENERATORS: dict[str, Generator] = {
     "integrations": _gen_integration,
     "incidents": _gen_incident,
     "alerts": _gen_alert,
+    "schedules": _gen_schedule,
+    "escalations": _gen_escalation,
+    "heartbeats": _gen_heartbeat,
 }
 #: Resources whose rows a generator refers to.
 DEPENDS: dict[str, tuple[str, ...]] = {
     "teams": (), "users": (), "services": ("teams",), "integrations": ("teams",),
     "incidents": ("teams", "users", "services"), "alerts": ("teams", "users", "integrations"),
+    "schedules": ("teams", "users"), "escalations": ("teams", "users", "schedules"), "heartbeats": ("teams",),
 }

@@ -17,13 +17,14 @@ import uuid
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
-from urllib.parse import parse_qsl, quote
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, quote, unquote
 
 from .budget import THROTTLED_MESSAGE, RequestBudget
-from .data import DEFAULT_SIZES, encode
+from .children import Children, parse_offset, window
+from .data import DEFAULT_SIZES, PARENTS, encode
 from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query, select
-from .resources import BY_PATH, RESOURCES, SORT_FIELDS, Spec
+from .resources import BY_PATH, RESOURCES, SORT_FIELDS, ChildSpec, Spec, match_child
 from .store import Table, Tables
 
 
@@ -112,6 +113,17 @@ def _paging(base: str, spec: Spec, limit: int, sort: str, order: str, query: str
     paging["first"] = link(0)
     paging["last"] = link(last)
     return paging
+
+
+class _NotFound(LookupError):
+    """The parent named in the path does not exist: answered with 404."""
+
+
+def _without_rotations(blob: bytes) -> bytes:
+    """A schedule's record as listed without ``expand=rotation``: ``rotations`` empty."""
+    record = json.loads(blob)
+    record["rotations"] = []
+    return encode(record).encode()
 
 
 #: What `_respond` returns for a dropped connection (never a real status).
@@ -282,6 +294,7 @@ class FakeAnalyticsAPI:
         self.sizes = {**DEFAULT_SIZES, **(sizes or {})}
         self._port = port
         self._tables = Tables(self.sizes, seed)
+        self._children = Children(self._tables)
         self._log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
         self._server: _Server | None = None
@@ -334,8 +347,24 @@ class FakeAnalyticsAPI:
     # -- inspection --------------------------------------------------------
 
     def records(self, resource: str) -> list[dict]:
-        """The full upstream dataset of ``resource`` (fresh copies, insertion order)."""
+        """The full upstream dataset of ``resource`` as its warehouse table should hold it (fresh copies).
+
+        Works for all fourteen tables (:data:`~.data.COLUMNS`). Listed resources come in insertion
+        order, schedules with their rotations; a child table (``alert_logs``, ``alert_notes``,
+        ``alert_recipients``, ``user_teams``, ``team_members``) holds its parent's id (and the child's
+        own key) plus the API's record, parents in order and then each parent's records as served
+        (logs and notes ascending by offset). Child rows are drawn here if never requested before.
+        """
+        if resource in PARENTS:
+            return self._children.records(resource)
         return json.loads(b"[" + b",".join(self._table(resource).blobs) + b"]")
+
+    def children(self, resource: str, parent_id: str) -> list[dict]:
+        """The API records of one parent of a child table, as served (logs and notes ascending by offset).
+
+        ``parent_id`` is the alert's, user's or team's id; KeyError if there is no such parent.
+        """
+        return self._children.children(resource, parent_id)
 
     @property
     def request_log(self) -> list[tuple[str, str, int]]:
@@ -350,21 +379,57 @@ class FakeAnalyticsAPI:
     # -- mutations ---------------------------------------------------------
 
     def update(self, resource: str, index_or_id: int | str, **fields: Any) -> dict:
-        """Change fields of one record (by position or id); returns the new record.
+        """Change fields of one record (by position or key); returns the new record.
 
         ``updatedAt`` moves to "now" (later than any existing time) unless
         given, as upstream does on any change. Time fields accept epoch ms,
-        datetimes or ISO strings.
+        datetimes or ISO strings. An alert's timeline gets one log entry (``Alert closed``,
+        ``Alert updated: message``...) and one note, both at the new updatedAt, with offsets
+        after every earlier one. Schedules, escalations and heartbeats change too (a
+        heartbeat's key is its ``name``).
         """
+        if resource == "alerts":
+            return self._children.update_alert(index_or_id, fields)
         return self._tables.update(resource, index_or_id, **fields)
 
     def add(self, resource: str, n: int = 1) -> list[dict]:
-        """Append ``n`` new records created "now", later than every existing time."""
+        """Append ``n`` new records created "now", later than every existing time.
+
+        New alerts get their timeline like every other (an ``Alert created`` entry at createdAt);
+        new users and teams belong to no team until :meth:`set_team_members` says otherwise.
+        """
         return self._tables.add(resource, n)
 
     def remove(self, resource: str, id: str) -> dict:  # noqa: A002
-        """Delete one record by id, as when it is deleted upstream; returns it."""
-        return self._tables.remove(resource, id)
+        """Delete one record by key (``id``; a heartbeat's ``name``), as upstream; returns it.
+
+        A removed alert's logs, notes and recipients answer 404 from then on.
+        """
+        removed = self._tables.remove(resource, id)
+        if resource == "alerts":
+            self._children.forget(id)
+        return removed
+
+    def append_alert_log(self, alert_id: str, n: int = 1) -> list[dict]:
+        """Write ``n`` more log entries on an alert (a long timeline that needs many pages).
+
+        They fall between the alert's latest entry and its updatedAt, with offsets after every
+        earlier one; returns them as the API serves them.
+        """
+        return self._children.append(alert_id, "logs", n)
+
+    def append_alert_note(self, alert_id: str, n: int = 1) -> list[dict]:
+        """Write ``n`` more notes on an alert, like :meth:`append_alert_log`."""
+        return self._children.append(alert_id, "notes", n)
+
+    def set_team_members(self, team_id: str, members: Iterable[tuple[str, str]]) -> list[dict]:
+        """Make ``[(user_id, role), ...]`` the members of a team (role ``admin`` or ``user``).
+
+        ``GET /v2/teams/{id}`` and every member's ``GET /v2/users/{id}/teams`` change together.
+        KeyError for an unknown team or user. Returns the members as served.
+        """
+        self._children.set_team_members(team_id, members)
+        return self._children.team_members(team_id)
 
     # -- data --------------------------------------------------------------
 
@@ -417,22 +482,117 @@ class FakeAnalyticsAPI:
 
     def _route(self, method: str, path: str, params: dict[str, str], headers: Any,
                t0: float) -> tuple[int, dict[str, str], bytes]:
-        spec = BY_PATH.get(path.rstrip("/") or "/")
-        if spec is None:
+        clean = path.rstrip("/") or "/"
+        spec = BY_PATH.get(clean)
+        child, identifier = (None, None) if spec is not None else match_child(clean)
+        if spec is None and child is None:
             return _error(404, f"Could not find any resource at {path}", t0)
         if method != "GET":
             return _error(405, f"Method {method} is not allowed on {path}", t0)
         if not self._authorized(headers):
             return _error(401, "Could not authenticate", t0)
-        table = self._table(spec.name)
-        if not spec.paginated:
-            head = b'{"code":200,"data":[' if spec.code else b'{"data":['
-            tail = b'],"expandable":["member"],' if spec.expandable else b"],"
-            return 200, {}, head + b",".join(table.blobs) + tail + _envelope_tail(t0)
         try:
-            return self._page(spec, table, params, headers, t0)
+            if child is not None:
+                return self._child(child, unquote(identifier or ""), params, headers, t0)
+            table = self._table(spec.name)  # type: ignore[union-attr]
+            if not spec.paginated:  # type: ignore[union-attr]
+                return self._whole(spec, table, params, t0)  # type: ignore[arg-type]
+            return self._page(spec, table, params, headers, t0)  # type: ignore[arg-type]
         except QueryError as exc:
             return _error(422, str(exc), t0)
+        except _NotFound as exc:
+            return _error(404, str(exc), t0)
+
+    def _whole(self, spec: Spec, table: Table, params: dict[str, str], t0: float) -> tuple[int, dict[str, str], bytes]:
+        """An unpaged list: every record in one body."""
+        blobs = table.blobs
+        if spec.expand_param:
+            expand = [v.strip() for v in params.get("expand", "").split(",") if v.strip()]
+            unknown = [v for v in expand if v not in spec.expandable]
+            if unknown:
+                raise QueryError(f"Invalid expand value {unknown[0]!r}: "
+                                 f"possible values are {', '.join(spec.expandable)}")
+            if "rotation" not in expand:  # without it, schedules come with no rotations
+                blobs = table.derived("without-rotations", lambda: [_without_rotations(b) for b in table.blobs])
+        head = b'{"code":200,"data":' if spec.code else b'{"data":'
+        if spec.data_key:
+            head += b'{"' + spec.data_key.encode() + b'":['
+            tail = b"]},"
+        else:
+            head += b"["
+            tail = b"],"
+        if spec.expandable:
+            tail += b'"expandable":' + encode(list(spec.expandable)).encode() + b","
+        return 200, {}, head + b",".join(blobs) + tail + _envelope_tail(t0)
+
+    def _child(self, spec: ChildSpec, identifier: str, params: dict[str, str], headers: Any,
+               t0: float) -> tuple[int, dict[str, str], bytes]:
+        """An endpoint under one parent record: 422 for a bad parameter, then 404 for an unknown parent."""
+        kind = "id"
+        if spec.identifier_types:
+            kind = params.get("identifierType") or spec.default_identifier_type
+            if kind not in spec.identifier_types:
+                raise QueryError(f"identifierType should be one of {', '.join(spec.identifier_types)}")
+        if spec.paged:
+            limit, order, direction, offset = self._timeline_params(spec, params)
+        children = self._children
+        if spec.parent == "alerts":
+            try:
+                alert = children.find_alert(identifier, kind)
+            except (KeyError, IndexError):
+                raise _NotFound(f"Alert with {kind} [{identifier}] does not exist") from None
+            timeline = children.timeline(alert)
+            if not spec.paged:
+                data = b",".join(encode(r).encode() for r in timeline.recipients)
+                return 200, {}, b'{"data":[' + data + b"]," + _envelope_tail(t0)
+            entries = timeline.logs if spec.name == "alert_logs" else timeline.notes
+            page, more = window(entries, offset, direction, order, limit)
+            host = headers.get("Host")
+            base = (f"http://{host}" if host else self.base_url) + spec.path.replace(
+                "{identifier}", quote(identifier, safe=""))
+            carry = f"&identifierType={quote(kind)}" if "identifierType" in params else ""
+            paging = {"first": f"{base}?direction=next&limit={limit}&order={order}{carry}"}
+            if page and more:
+                last = quote(page[-1].record["offset"], safe="")
+                paging["next"] = f"{base}?offset={last}&direction=next&limit={limit}&order={order}{carry}"
+            out_headers = {"X-Paging-" + k.title(): v for k, v in paging.items()}
+            body = b"".join((b'{"data":[', b",".join(e.blob for e in page), b'],"paging":',
+                             encode(paging).encode(), b",", _envelope_tail(t0)))
+            return 200, out_headers, body
+        if spec.parent == "users":
+            try:
+                user = children.find_user(identifier)
+            except KeyError:
+                raise _NotFound(f"User with identifier [{identifier}] does not exist") from None
+            data = encode(children.user_teams(user["id"])).encode()
+            return 200, {}, b'{"data":' + data + b"," + _envelope_tail(t0)
+        try:
+            team = children.find_team(identifier, kind)
+        except KeyError:
+            raise _NotFound(f"Team with {kind} [{identifier}] does not exist") from None
+        team[spec.data_key] = children.team_members(team["id"])
+        return 200, {}, b'{"data":' + encode(team).encode() + b"," + _envelope_tail(t0)
+
+    def _timeline_params(self, spec: ChildSpec, params: dict[str, str]) -> tuple[int, str, str, Any]:
+        """limit, order, direction and the offset's sort key (None: from the start) of a logs/notes page."""
+        limit = _int_param(params, "limit", spec.default_limit)
+        if limit < spec.min_limit:
+            raise QueryError(f"limit should be at least {spec.min_limit}")
+        if limit > spec.max_limit:
+            raise QueryError(f"limit should be at most {spec.max_limit}")
+        limit = min(limit, self.max_limit)
+        order = params.get("order") or spec.default_order
+        if order not in spec.orders:
+            raise QueryError(f"order should be one of {', '.join(spec.orders)}")
+        direction = params.get("direction") or spec.default_direction
+        if direction not in spec.directions:
+            raise QueryError(f"direction should be one of {', '.join(spec.directions)}")
+        raw = params.get("offset", "")
+        try:
+            offset = parse_offset(raw) if raw else None
+        except ValueError:
+            raise QueryError(f"Invalid offset {raw!r}: use the offset of an entry already read") from None
+        return limit, order, direction, offset
 
     def _page(self, spec: Spec, table: Table, params: dict[str, str], headers: Any,
               t0: float) -> tuple[int, dict[str, str], bytes]:

@@ -1,6 +1,8 @@
 """The fake API's in-memory tables: each resource's records as JSON bytes plus key columns.
 
 Generates a resource's table on first use and applies the mutations tests ask for (update, add, remove).
+It also keeps the team membership drawn from the generated users and teams (:meth:`Tables.base`),
+which schedules, escalations and the records in :mod:`.children` refer to.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .data import (
+    COLUMNS,
     DEFAULT_SIZES,
     DEPENDS,
-    FIELDS,
     GENERATORS,
+    KEYS,
     TIME_FIELDS,
     Context,
+    assign_membership,
     encode,
     iso_ms,
     now_ms,
@@ -96,9 +100,27 @@ class Table:
         return result
 
     def position(self, rid: str) -> int:
+        """Position of the record whose key (``id``; a heartbeat's ``name``) is ``rid``; KeyError if none."""
         if self._ids is None:
             self._ids = {r: i for i, r in enumerate(self.columns["id"])}
         return self._ids[rid]
+
+    def index(self, name: str) -> dict:
+        """Value of field ``name`` -> position of the last record holding it (the newest, for aliases)."""
+        cache_key = "index:" + name
+        found = self._keys.get(cache_key)
+        if found is None:
+            found = {v: i for i, v in enumerate(self.values(name)) if v is not None}
+            self._keys[cache_key] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
+
+    def derived(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A value computed from this snapshot once (e.g. another rendering of the blobs)."""
+        cache_key = "derived:" + name
+        value = self._keys.get(cache_key)
+        if value is None:
+            value = self._keys[cache_key] = compute()
+        return value
 
     def cached(self, key: tuple, compute: Callable[[], list[int]]) -> list[int]:
         """LRU of query results: a paged walk asks the same question per page."""
@@ -116,16 +138,16 @@ class Table:
 
 
 def _columns_of(resource: str, row: dict) -> dict[str, Any]:
-    """Key-column values of one record (for mutations)."""
-    cols: dict[str, Any] = {"id": row.get("id")}
+    """Key-column values of one record (for mutations); ``id`` holds the record's key."""
+    cols: dict[str, Any] = {"id": row.get(KEYS[resource][0])}
     for name in TIME_FIELDS:
-        if name in FIELDS[resource]:
+        if name in COLUMNS[resource]:
             value = row.get(name)
             cols[name] = parse_ms(value) if value is not None else -1
-    if "tinyId" in FIELDS[resource]:
+    if "tinyId" in COLUMNS[resource]:
         tiny = str(row.get("tinyId") or "")
         cols["tinyId"] = int(tiny) if tiny.isdigit() else -1
-    if "status" in FIELDS[resource]:
+    if "status" in COLUMNS[resource]:
         cols["status"] = row.get("status")
     return cols
 
@@ -153,6 +175,21 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).lower()
 
 
+@dataclass(frozen=True)
+class Base:
+    """What the generated users and teams were, and who was in which team.
+
+    Fixed before the first change to users or teams, so generated records that refer to it
+    (schedules, escalations, alert recipients) stay a pure function of the seed and the sizes.
+    """
+
+    users: tuple[dict, ...]
+    teams: tuple[dict, ...]
+    members: dict[str, tuple[tuple[str, str], ...]]
+    username_to_id: dict[str, str]
+    id_to_username: dict[str, str]
+
+
 @dataclass
 class _Store:
     """One resource's current table, and the RNG that goes on generating its records."""
@@ -173,6 +210,7 @@ class Tables:
         self.seed = seed
         self._stores = {name: _Store(size) for name, size in sizes.items()}
         self._lock = threading.RLock()
+        self._base: Base | None = None
 
     def table(self, resource: str) -> Table:
         """The current snapshot of ``resource``, generated on first use."""
@@ -185,15 +223,45 @@ class Tables:
                 table = store.table
         return table  # type: ignore[return-value]
 
+    def base(self) -> Base:
+        """The generated users and teams and their membership (drawn on first use)."""
+        base = self._base
+        if base is None:
+            with self._lock:
+                if self._base is None:
+                    users = [json.loads(b) for b in self.table("users").blobs]
+                    teams = [json.loads(b) for b in self.table("teams").blobs]
+                    self._base = Base(
+                        users=tuple({"id": u["id"], "username": u["username"]} for u in users),
+                        teams=tuple({"id": t["id"], "name": t["name"]} for t in teams),
+                        members=assign_membership(self.seed, users, teams),
+                        username_to_id={u["username"]: u["id"] for u in users},
+                        id_to_username={u["id"]: u["username"] for u in users},
+                    )
+                base = self._base
+        return base  # type: ignore[return-value]
+
+    def _freeze_base(self, resource: str) -> None:
+        if resource in ("users", "teams"):
+            self.base()
+
+    def row(self, resource: str, index_or_id: int | str) -> dict:
+        """One record by position or key; IndexError/KeyError if there is none."""
+        table = self.table(resource)
+        if isinstance(index_or_id, int):
+            return table.row(range(len(table.blobs))[index_or_id])
+        return table.row(table.position(index_or_id))
+
     def update(self, resource: str, index_or_id: int | str, **fields: Any) -> dict:
-        """Change fields of one record (by position or id); returns the new record."""
+        """Change fields of one record (by position or key); returns the new record."""
         with self._lock:
+            self._freeze_base(resource)
             table = self.table(resource)
             if isinstance(index_or_id, int):
                 pos = range(len(table.blobs))[index_or_id]
             else:
                 pos = table.position(index_or_id)
-            if "updatedAt" in FIELDS[resource] and "updatedAt" not in fields:
+            if "updatedAt" in COLUMNS[resource] and "updatedAt" not in fields:
                 fields["updatedAt"] = _fresh_ms(table)
             row = table.row(pos)
             for name, value in fields.items():
@@ -211,6 +279,7 @@ class Tables:
     def add(self, resource: str, n: int = 1) -> list[dict]:
         """Append ``n`` new records created later than every existing time."""
         with self._lock:
+            self._freeze_base(resource)
             table = self.table(resource)
             store = self._stores[resource]
             ctx = self._context(resource)
@@ -230,8 +299,9 @@ class Tables:
             return added
 
     def remove(self, resource: str, id: str) -> dict:  # noqa: A002
-        """Delete one record by id; returns it."""
+        """Delete one record by key (``id``; a heartbeat's ``name``); returns it."""
         with self._lock:
+            self._freeze_base(resource)
             table = self.table(resource)
             pos = table.position(id)
             blobs = table.blobs[:pos] + table.blobs[pos + 1:]
@@ -243,7 +313,9 @@ class Tables:
         deps = DEPENDS[resource]
         rows = {name: [json.loads(b) for b in self.table(name).blobs] if name in deps else []
                 for name in DEFAULT_SIZES}
-        return Context(rows["teams"], rows["users"], rows["services"], rows["integrations"])
+        members = self.base().members if resource in ("schedules", "escalations") else {}
+        return Context(rows["teams"], rows["users"], rows["services"], rows["integrations"],
+                       schedules=rows["schedules"], members=members)
 
     def _generate(self, resource: str) -> None:
         """Build a resource's records: a pure function of seed, resource and sizes."""
@@ -261,13 +333,13 @@ class Tables:
             updated.append(u)
             statuses.append(status)
         columns: dict[str, list] = {"id": ids}
-        if "createdAt" in FIELDS[resource]:
+        if "createdAt" in COLUMNS[resource]:
             columns["createdAt"] = created
-        if "updatedAt" in FIELDS[resource]:
+        if "updatedAt" in COLUMNS[resource]:
             columns["updatedAt"] = updated
-        if "tinyId" in FIELDS[resource]:
+        if "tinyId" in COLUMNS[resource]:
             columns["tinyId"] = list(range(1, size + 1))
-        if "status" in FIELDS[resource]:
+        if "status" in COLUMNS[resource]:
             columns["status"] = statuses
         store.rng, store.next_index = rng, size
         store.table = Table(blobs, columns)
