@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         upstream = {name: len(api.records(name)) for name in RESOURCE_NAMES}
     landed = table_counts(duckdb_path, "analytics")
     print(f"\nWhat landed in {duckdb_path} (dataset 'analytics'):")
-    print(f"{'table':<14}{'rows':>10}{'upstream':>10}")
+    print(f"{'table':<18}{'rows':>10}{'upstream':>10}")
     for name in RESOURCE_NAMES:
-        print(f"{name:<14}{landed[name]:>10}{upstream[name]:>10}")
+        print(f"{name:<18}{landed[name]:>10}{upstream[name]:>10}")
     ok = landed == upstream
     print("All tables match upstream." if ok else "MISMATCH between warehouse and upstream.")
     return 0 if ok else 1

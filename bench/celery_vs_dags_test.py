@@ -4,7 +4,7 @@
     python bench/celery_vs_dags_test.py --alerts 2500 --incidents 400 --concurrency 6
 
 Both write into a fresh PostgreSQL warehouse database from the same fake API (in this process, on
-loopback). `airflow dags test` runs the six tasks one after another in one process, on SQLite
+loopback). `airflow dags test` runs the tasks one after another in one process, on SQLite
 metadata; the Celery topology (api-server, scheduler, dag-processor and a Celery worker, Redis
 broker, PostgreSQL metadata) runs them as separate task processes, `--concurrency` at a time.
 Timed: the whole `airflow dags test` command; for Celery, from the REST trigger to the run's
@@ -37,16 +37,19 @@ from tests.e2e.celery_topology import (  # noqa: E402
     warehouse_conn_json,
 )
 from tests.local_services import throwaway_databases  # noqa: E402
-from tests.helpers import postgres_rows  # noqa: E402
+from tests.helpers import postgres_rows, table_key  # noqa: E402
 
 DAG_ID = "analytics_daily_sync"
 KEY = "bench-celery-key"
 
 
 def landed(dbname: str) -> dict[str, int | None]:
-    """Rows per table, or None for a table holding some id twice."""
-    sql = 'select count(*), count(distinct id) from analytics."{}"'
-    counts = {name: postgres_rows(sql.format(name), dbname)[0] for name in RESOURCE_NAMES}
+    """Rows per table, or None for a table holding some key twice."""
+    counts = {}
+    for name in RESOURCE_NAMES:
+        key = ", ".join(f'"{column}"' for column in table_key(name))
+        sql = f'select count(*), (select count(*) from (select distinct {key} from analytics."{name}") k) from analytics."{name}"'
+        counts[name] = postgres_rows(sql, dbname)[0]
     return {name: rows if rows == distinct else None for name, (rows, distinct) in counts.items()}
 
 

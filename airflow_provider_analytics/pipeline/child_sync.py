@@ -155,5 +155,5 @@ def log_children(reader: ChildReader, logger: Logger) -> None:
             "%s: %d record(s) were made after their %s's updatedAt: on this account, adding them does not "
             "move the parent's updatedAt, so an incremental run misses such records of parents that did not "
             "change otherwise. Run with full_refresh=True now and then (docs/streams.md).",
-            plan.resource, reader.newer_than_parent, plan.link.resource[:-1],
+            plan.resource, reader.newer_than_parent, plan.link.parent_label,
         )

@@ -29,6 +29,15 @@ class ParentLink:
     def key_columns(self) -> tuple[str, ...]:
         return tuple(column for column, _ in self.key_paths)
 
+    @property
+    def parent_label(self) -> str:
+        """One parent, as the task log names it (`alert`)."""
+        return self.resource.removesuffix("s")
+
+
+#: The parent is named by its id (the spec's `identifierType`, where the operation declares it).
+_BY_ID = (("identifierType", "id"),)
+
 
 @dataclass(frozen=True)
 class ResourceSpec:
@@ -85,12 +94,12 @@ class ResourceSpec:
 
 
 def _child(name: str, path: str, parent: ParentLink, *, paginated: bool = False, data_selector: str = DATA_SELECTOR,
-           fixed_params: tuple[tuple[str, str], ...] = ()) -> ResourceSpec:
-    params = (("identifierType", "id"), *fixed_params)
-    return ResourceSpec(name, path, paginated=paginated, data_selector=data_selector, fixed_params=params, parent=parent)
+           fixed_params: tuple[tuple[str, str], ...] = _BY_ID) -> ResourceSpec:
+    return ResourceSpec(name, path, paginated=paginated, data_selector=data_selector, fixed_params=fixed_params,
+                        parent=parent)
 
 
-_ALERT_TIMELINE = (("order", "asc"), ("direction", "next"))
+_ALERT_TIMELINE = (*_BY_ID, ("order", "asc"), ("direction", "next"))
 
 CATALOG: dict[str, ResourceSpec] = {
     spec.name: spec
@@ -109,7 +118,8 @@ CATALOG: dict[str, ResourceSpec] = {
                paginated=True, fixed_params=_ALERT_TIMELINE),
         _child("alert_recipients", "/v2/alerts/{id}/recipients",
                ParentLink("alerts", "alert_id", (("user_id", "user.id"),))),
-        _child("user_teams", "/v2/users/{id}/teams", ParentLink("users", "user_id", (("team_id", "id"),))),
+        _child("user_teams", "/v2/users/{id}/teams", ParentLink("users", "user_id", (("team_id", "id"),)),
+               fixed_params=()),  # the spec's listUserTeams takes the user's id or username, no identifierType
         _child("team_members", "/v2/teams/{id}", ParentLink("teams", "team_id", (("user_id", "user.id"),)),
                data_selector="data.members"),
         ResourceSpec("schedules", "/v2/schedules", paginated=False, fixed_params=(("expand", "rotation"),)),

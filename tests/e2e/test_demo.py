@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -32,6 +34,5 @@ def test_demo_runs_the_daily_dag_and_every_table_matches_upstream(tmp_path):
         events = con.execute("select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id").fetchall()
     warehouse = home / "analytics" / "warehouse.duckdb"
     extras = {uri: json.loads(extra) for uri, extra in events}
-    assert set(extras) == {f"duckdb:{warehouse}/analytics/{name}" for name in
-                           ("users", "teams", "services", "integrations", "incidents", "alerts")}
+    assert set(extras) == {f"duckdb:{warehouse}/analytics/{name}" for name in RESOURCE_NAMES}  # all fourteen
     assert extras[f"duckdb:{warehouse}/analytics/alerts"]["table_rows"] == 1500

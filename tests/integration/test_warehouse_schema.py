@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
+from airflow_provider_analytics.source.catalog import CATALOG, RESOURCE_NAMES
 from airflow_provider_analytics.source.schema_hints import column_hints
 from airflow_provider_analytics.source.timestamps import epoch_ms
 from airflow_provider_analytics.pipeline.errors import SchemaFrozenError
-from tests.helpers import assert_same_record, sync_to as sync
+from tests.helpers import assert_same_record, dict_rows, sync_to as sync
 
 TYPE_NAMES = {
     "duckdb": {"timestamp": "TIMESTAMP WITH TIME ZONE", "json": "JSON", "bigint": "BIGINT", "bool": "BOOLEAN", "text": "VARCHAR"},
@@ -26,19 +26,21 @@ def test_every_resource_lands_typed_and_flat_with_every_field_equal_to_upstream(
     for resource in RESOURCE_NAMES:
         sync(target, resource)
         columns = target.columns(resource)
+        key = CATALOG[resource].primary_key
         for field, hint in column_hints(resource).items():
             kind, nullable = columns[naming.normalize_identifier(field)]
             assert kind == TYPE_NAMES[target.kind][hint["data_type"]], (resource, field, kind)
-            assert nullable == (field != "id"), (resource, field)
-        stored = target.records(resource)
-        upstream = {record["id"]: record for record in fake.records(resource)}
+            assert nullable == (field not in key), (resource, field)
+        rows = dict_rows(target.kind, target.rows, f"select * from {target.table(resource)}")
+        stored = {tuple(row[column] for column in key): row for row in rows}
+        upstream = {tuple(record[column] for column in key): record for record in fake.records(resource)}
         assert set(stored) == set(upstream), resource
-        for record_id in list(upstream)[:200]:
-            assert_same_record(upstream[record_id], stored[record_id], resource)
+        for record_key in list(upstream)[:200]:
+            assert_same_record(upstream[record_key], stored[record_key], resource)
     tables = {row[0] for row in target.rows(
         f"select table_name from information_schema.tables where table_schema = '{target.dataset}'"
     )}
-    # one table per resource: nested objects and lists are JSON columns, not child tables
+    # one table per resource: nested objects and lists are JSON columns, not dlt's nested tables
     assert {t for t in tables if not t.startswith("_dlt")} == set(RESOURCE_NAMES)
 
 

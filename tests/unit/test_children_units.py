@@ -31,9 +31,9 @@ def test_child_rows_carry_the_parent_id_and_move_or_copy_the_key():
 
 def test_a_pass_survives_the_state_and_skips_what_an_earlier_attempt_did():
     first = ParentPass(order=ORDER_UPDATED, bound=1000, started_ms=5000)
-    first.mark_done((2000, "b"), 2000)
+    first.mark_done((2000, "b"))
     again = ParentPass.from_state(first.as_state())
-    assert again is not None and again.attempts == 2 and again.parents_done == 1 and again.max_seen == 2000
+    assert again is not None and again.attempts == 2 and again.parents_done == 1 and again.started_ms == 5000
     assert again.done((2000, "a")) and again.done((2000, "b"))
     assert not again.done((2000, "c")) and not again.done((2001, "a"))
     assert ParentPass.from_state({"order": "sideways"}) is None

@@ -54,7 +54,6 @@ class ParentWalk:
     ) -> None:
         self.plan = plan
         self.parent_pass = parent_pass
-        self.listed = 0
         stored: dict[str, Any] = {}
         if parent_pass.bound is not None:
             stored = {"cursor_field": options.cursor_field, "last_value_ms": parent_pass.bound}
@@ -77,7 +76,10 @@ class ParentWalk:
         if order == ORDER_CREATED:
             yield from self._listed(ORDER_CREATED)
             return
-        found = {parent.id: parent for parent in self._listed(order)}  # a record read twice counts once
+        found: dict[str, Parent] = {}
+        for parent in self._listed(order):  # a record read twice (it changed during the walk) counts once, as its latest
+            if parent.id not in found or parent.place > found[parent.id].place:
+                found[parent.id] = parent
         yield from sorted(found.values(), key=lambda parent: parent.place)
 
     @property
@@ -93,7 +95,6 @@ class ParentWalk:
             for record in page:
                 if not isinstance(record, dict) or not record.get("id"):
                     continue
-                self.listed += 1
                 parent_id = str(record["id"])
                 updated = epoch_ms(record.get("updatedAt"))
                 if order == ORDER_ID:

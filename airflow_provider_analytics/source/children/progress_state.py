@@ -29,7 +29,6 @@ class ParentPass:
     :param started_ms: when the pass's first attempt began, on the API's clock; the child's cursor
         when the pass ends.
     :param after: the place of the last parent done (None: none yet).
-    :param max_seen: the newest `updatedAt` of a parent visited.
     :param parents_done: parents whose records were loaded, over every attempt.
     :param attempts: runs that worked on this pass.
     """
@@ -38,7 +37,6 @@ class ParentPass:
     bound: Optional[int] = None
     started_ms: Optional[int] = None
     after: Optional[Place] = None
-    max_seen: Optional[int] = None
     parents_done: int = 0
     attempts: int = 1
 
@@ -51,11 +49,9 @@ class ParentPass:
         """Whether the parent at `place` was done by an earlier attempt."""
         return self.after is not None and place <= self.after
 
-    def mark_done(self, place: Place, updated_ms: Optional[int]) -> None:
+    def mark_done(self, place: Place) -> None:
         self.after = place
         self.parents_done += 1
-        if updated_ms is not None and (self.max_seen is None or updated_ms > self.max_seen):
-            self.max_seen = updated_ms
 
     def as_state(self) -> dict[str, Any]:
         stored = asdict(self)
@@ -72,7 +68,7 @@ class ParentPass:
             place = (int(after[0]), str(after[1])) if after else None
             return cls(
                 order=stored["order"], bound=_ms(stored.get("bound")), started_ms=_ms(stored.get("started_ms")),
-                after=place, max_seen=_ms(stored.get("max_seen")), parents_done=int(stored.get("parents_done") or 0),
+                after=place, parents_done=int(stored.get("parents_done") or 0),
                 attempts=int(stored.get("attempts") or 1) + 1,
             )
         except (TypeError, ValueError, IndexError):

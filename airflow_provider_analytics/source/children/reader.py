@@ -172,9 +172,9 @@ class ChildReader:
         except HTTPError as error:
             if error.response is not None and error.response.status_code == 404:
                 return None
-            raise ParentRecordsError(plan.resource, f"{_singular(plan.link.resource)} {parent.id}") from error
+            raise ParentRecordsError(plan.resource, f"{plan.link.parent_label} {parent.id}") from error
         except Exception as error:
-            raise ParentRecordsError(plan.resource, f"{_singular(plan.link.resource)} {parent.id}") from error
+            raise ParentRecordsError(plan.resource, f"{plan.link.parent_label} {parent.id}") from error
         return child_rows(plan.link, parent.id, records)
 
     def _note(self, parent: Parent, rows: Optional[list[dict[str, Any]]]) -> None:
@@ -188,7 +188,7 @@ class ChildReader:
             self.rows += len(rows)
             self._visited[parent.id] = {child_key(link, row) for row in rows}
             self.newer_than_parent += _newer_than(rows, parent.updated_ms, self.parent_pass.started_ms)
-        self.parent_pass.mark_done(parent.place, parent.updated_ms)
+        self.parent_pass.mark_done(parent.place)
 
     def _save(self) -> None:
         """Write the pass's place into the state (dlt stores it with the rows of this load)."""
@@ -209,14 +209,10 @@ class ChildReader:
             if self.walk.search is not None:
                 self.cursor.note_search(self.walk.search)
             self.cursor.method = self.walk.method
-            if self.parent_pass.max_seen is not None:
-                self.cursor.see(self.parent_pass.max_seen)
+            if self.parent_pass.started_ms is not None:  # every parent changed before it was visited by this pass
+                self.cursor.see(self.parent_pass.started_ms)
             self.cursor.finish(self.parent_pass.started_ms)
         state.pop(PASS_KEY, None)
-
-
-def _singular(resource: str) -> str:
-    return resource[:-1] if resource.endswith("s") else resource
 
 
 def _newer_than(rows: list[dict[str, Any]], parent_ms: Optional[int], pass_start_ms: Optional[int]) -> int:
