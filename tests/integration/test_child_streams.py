@@ -188,3 +188,37 @@ def test_a_child_sync_killed_half_way_continues_with_the_remaining_parents_and_e
     assert sorted(read) == sorted({alert["id"] for alert in api.records("alerts")} - loaded)
     assert_exact(target, api, "alert_logs")
     assert summary["mode"] == "merge"
+
+
+def test_a_record_newer_than_its_alert_is_reported_as_a_change_that_does_not_move_updated_at(new_api, target, capsys):
+    from airflow_provider_analytics.testing.fake_api import iso_ms, parse_ms
+
+    api = new_api(alerts=30)
+    alert = api.records("alerts")[3]
+    entries = api.children("alert_logs", alert["id"])
+    late = {**entries[-1], "offset": entries[-1]["offset"] + "9", "log": "Note added from the mobile app",
+            "createdAt": iso_ms(parse_ms(alert["updatedAt"]) + 1000)}  # after the alert's updatedAt, long ago
+    api.faults.append(lambda request: FakeReply(200, {"data": [*entries, late], "paging": {}})
+                      if request.path == f"/v2/alerts/{alert['id']}/logs" else None)
+    summary = sync(target, "alert_logs")
+    assert summary["rows"] == len(api.records("alert_logs")) + 1
+    assert "1 record(s) were made after their alert's updatedAt" in capsys.readouterr().out
+
+
+def test_a_retried_full_refresh_continues_its_pass_instead_of_starting_over(new_api, target):
+    from airflow_provider_analytics.pipeline.errors import SyncError
+
+    api = new_api(alerts=40)
+    sync(target, "alert_recipients")
+    order = sorted(api.records("alerts"), key=lambda alert: (alert["createdAt"], alert["id"]))
+    failing = order[25]["id"]
+    api.faults.append(lambda request: FakeReply(400, {"message": "Bad request"})
+                      if request.path.startswith(f"/v2/alerts/{failing}/recipients") else None)
+    with pytest.raises(SyncError, match=failing):
+        sync(target, "alert_recipients", full_refresh=True, checkpoint_interval=0, max_concurrent_requests=1)
+    api.faults.clear()
+    api.reset_log()
+    retry = sync(target, "alert_recipients", full_refresh=True)  # Airflow's retry of the same task
+    assert retry["resumed"] and retry["parents_skipped"] == 25 and retry["parents"] == 15
+    assert set(child_requests(api, "recipients")) == {alert["id"] for alert in order[25:]}
+    assert_exact(target, api, "alert_recipients")
