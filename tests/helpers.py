@@ -165,3 +165,12 @@ def stored_keys(query_rows, dataset: str, resource: str, live_only: bool = True)
     columns = ", ".join(f'"{column}"' for column in key)
     rows = query_rows(f'select {columns} from "{dataset}"."{resource}"{where}')
     return sorted(tuple(str(value) for value in row) for row in rows)
+
+
+def genie_session(key: str):
+    """A requests session that sends `key` the API's way (`Authorization: GenieKey <key>`)."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"GenieKey {key}"
+    return session

@@ -26,6 +26,7 @@ from airflow_provider_analytics.testing.fake_api import (
     iso_ms,
     parse_ms,
 )
+from tests.helpers import genie_session
 
 KEY = "test-key"
 PAGED = {"users": "/v2/users", "services": "/v1/services", "incidents": "/v1/incidents", "alerts": "/v2/alerts"}
@@ -40,8 +41,7 @@ def api():
 
 @pytest.fixture()
 def session():
-    with requests.Session() as s:
-        s.headers["Authorization"] = f"GenieKey {KEY}"
+    with genie_session(KEY) as s:
         yield s
 
 

@@ -24,6 +24,7 @@ from airflow_provider_analytics.testing.fake_api import (
     FakeReply,
     parse_ms,
 )
+from tests.helpers import genie_session
 
 KEY = "stream-key"
 SIZES = {"alerts": 120}
@@ -38,8 +39,7 @@ def api():
 
 @pytest.fixture()
 def session():
-    with requests.Session() as s:
-        s.headers["Authorization"] = f"GenieKey {KEY}"
+    with genie_session(KEY) as s:
         yield s
 
 
