@@ -48,7 +48,8 @@ with DAG(
             type=["null", "string"],
             format="date",
             title="Backfill start date",
-            description="Alerts and incidents: where the first sync (and a full refresh) starts. Empty: everything.",
+            description="Alerts, incidents and the records read per alert: where the first sync (and a full "
+            "refresh) starts. Empty: everything.",
         ),
         "warehouse_conn_id": Param(
             None,

@@ -24,7 +24,7 @@ from ..builtin.reader import read_pages
 from ..errors import ParentRecordsError
 from ..incremental import CursorState, IncrementalOptions
 from ..plan import ChildPlan
-from ..timestamps import epoch_ms
+from ..timestamps import epoch_ms, iso_from_ms
 from .ordered_map import OrderedMap
 from .parents import Parent, ParentWalk, pass_order
 from .progress_state import PASS_KEY, ParentPass
@@ -105,7 +105,9 @@ class ChildReader:
                 self.cursor.start()  # the stored cursor and what the search does; the pass keeps its own bound
             self.log.info(
                 "%s: continuing the pass over %s begun at %s: %d parent(s) done by %d earlier attempt(s) are skipped",
-                plan.resource, plan.link.resource, earlier.started_ms, earlier.parents_done, earlier.attempts - 1,
+                plan.resource, plan.link.resource,
+                iso_from_ms(earlier.started_ms) if earlier.started_ms is not None else "an unknown time",
+                earlier.parents_done, earlier.attempts - 1,
             )
         else:
             bound = self.cursor.start() if self.cursor is not None else None
