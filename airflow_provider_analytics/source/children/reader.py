@@ -171,11 +171,9 @@ class ChildReader:
             for page in read_pages(session, plan.url_for(parent.id), plan.params, plan.paginator(), plan.auth,
                                    plan.spec.data_selector):
                 records.extend(page)
-        except HTTPError as error:
-            if error.response is not None and error.response.status_code == 404:
-                return None
-            raise ParentRecordsError(plan.resource, f"{plan.link.parent_label} {parent.id}") from error
         except Exception as error:
+            if isinstance(error, HTTPError) and error.response is not None and error.response.status_code == 404:
+                return None  # gone between the listing and this read
             raise ParentRecordsError(plan.resource, f"{plan.link.parent_label} {parent.id}") from error
         return child_rows(plan.link, parent.id, records)
 
