@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_analytics.source.flavour import AUTO_FLAVOUR, DEFAULT_FLAVOUR, FLAVOURS
+from airflow_provider_analytics.source.jsm.endpoints import CLOUD_ID_LOOKUP, JSM_HOST
 from airflow_provider_analytics.source.settings import (
     DEFAULT_AUTH_HEADER,
     DEFAULT_AUTH_SCHEME,
@@ -29,11 +31,15 @@ def _plain(number: float) -> float:
 # The connection form, declared once: Airflow 3.2+ reads it from the provider info
 # without importing the hook, older releases ask the hook (which returns the same dict).
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden_fields": ["schema", "login", "port"],
-    "relabeling": {"host": "API base URL", "password": "API key"},
+    "hidden_fields": ["schema", "port"],
+    "relabeling": {"host": "API base URL", "login": "Email (Jira Service Management)",
+                   "password": "API key or API token"},
     "placeholders": {
-        "host": "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)",
-        "password": "the API key of an API integration",
+        "host": f"https://api.opsgenie.com (EU: https://api.eu.opsgenie.com); Jira Service Management: https://{JSM_HOST}",
+        "login": "OpsGenie: leave empty. Jira Service Management: your Atlassian account email",
+        "password": "OpsGenie: an API integration's key. Jira Service Management: an Atlassian API token",
+        "api_flavour": f"{DEFAULT_FLAVOUR} (from the host)",
+        "cloud_id": "Jira Service Management only: your site's cloud id (a UUID)",
         "extra": f'{{"key_header": "{DEFAULT_AUTH_HEADER}", "auth_scheme": "{DEFAULT_AUTH_SCHEME}"}}',
         "key_header": DEFAULT_AUTH_HEADER,
         "auth_scheme": f"{DEFAULT_AUTH_SCHEME} (empty: send the bare key)",
@@ -47,9 +53,20 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 # Not `auth_header`: Airflow masks fields whose name contains one of its sensitive words (that one
 # is), and its form would offer and save "***" as the header's name.
 CONN_FIELDS: dict[str, Any] = {
+    "api_flavour": {
+        "label": "API",
+        "description": f"Which API the host serves: '{AUTO_FLAVOUR}' decides from the host ({JSM_HOST} is "
+        "Jira Service Management operations, any other OpsGenie); 'opsgenie' or 'jsm' states it.",
+        "schema": {"type": ["string", "null"], "default": DEFAULT_FLAVOUR, "enum": [AUTO_FLAVOUR, *FLAVOURS, None]},
+    },
+    "cloud_id": {
+        "label": "Cloud id (Jira Service Management)",
+        "description": f"The site's cloud id, part of every request's path; find it at {CLOUD_ID_LOOKUP}.",
+        "schema": {"type": ["string", "null"]},
+    },
     "key_header": {
         "label": "Key header",
-        "description": "HTTP header that carries the API key.",
+        "description": "HTTP header that carries the API key (OpsGenie; Jira Service Management uses basic auth).",
         "schema": {"type": ["string", "null"], "default": DEFAULT_AUTH_HEADER},
     },
     "auth_scheme": {

@@ -9,6 +9,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_analytics import CONN_TYPE, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
 from airflow_provider_analytics.connection_extras import extra_field
+from airflow_provider_analytics.source.flavour import api_base_url, flavour_of
 from airflow_provider_analytics.source.settings import (
     AUTO_RATE,
     DEFAULT_AUTH_HEADER,
@@ -29,9 +30,11 @@ class AnalyticsConnectionError(ValueError):
 
 
 class AnalyticsHook(BaseHook):
-    """Reads an `analytics` connection lazily: host = API base URL, password = API key.
+    """Reads an `analytics` connection lazily: host = API base URL, password = API key (or token).
 
-    Extras: `key_header` (default Authorization; `auth_header` is read too), `auth_scheme`
+    Extras: `api_flavour` (`auto`, the default, decides from the host: `api.atlassian.com` is the
+    Jira Service Management operations API; `opsgenie`, `jsm`), `cloud_id` (the successor's site,
+    part of its base URL; login = the Atlassian account's email, password = its API token), `key_header` (default Authorization; `auth_header` is read too), `auth_scheme`
     (default GenieKey, empty for a bare key), `timeout` (seconds), `page_size` (1-100),
     `max_retry_wait` (seconds: the longest single wait before a retry, capping
     `Retry-After` / `X-RateLimit-Period-In-Sec` hints and backoff steps),
@@ -60,15 +63,17 @@ class AnalyticsHook(BaseHook):
     @cached_property
     def api_settings(self) -> ApiSettings:
         """The connection as API settings; the key is masked in task logs from here on."""
+        from airflow.sdk.log import mask_secret
+
         conn = self.get_connection(self.analytics_conn_id)
         if conn.password:
-            from airflow.sdk.log import mask_secret
-
             mask_secret(conn.password)
         extras = conn.extra_dejson or {}
         try:
-            return ApiSettings(
-                base_url=self._base_url(conn),
+            host_url = self._base_url(conn)
+            flavour = flavour_of(host_url, extra_field(extras, "api_flavour", CONN_TYPE))
+            settings = ApiSettings(
+                base_url=api_base_url(host_url, flavour, extra_field(extras, "cloud_id", CONN_TYPE)),
                 api_key=conn.password or "",
                 auth_header=_key_header(extras),
                 auth_scheme=_scheme(extras),
@@ -76,9 +81,14 @@ class AnalyticsHook(BaseHook):
                 page_size=_number(extras, "page_size", DEFAULT_PAGE_SIZE, int),
                 max_retry_wait=_number(extras, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, float),
                 max_requests_per_second=_rate(extras),
+                flavour=flavour,
+                login=conn.login or "",
             )
         except ApiSettingsError as error:
             raise AnalyticsConnectionError(f"Connection '{self.analytics_conn_id}': {error}") from None
+        for secret in settings.secrets:
+            mask_secret(secret)
+        return settings
 
     def _base_url(self, conn: Any) -> str:
         host = (conn.host or "").strip()

@@ -26,6 +26,7 @@ from airflow_provider_analytics.source.incremental import (
     DEFAULT_LOOKBACK_SECONDS,
     IncrementalOptions,
 )
+from airflow_provider_analytics.source.errors import ResourceUnsupportedError
 from airflow_provider_analytics.source.paging.guards import PaginationGuards
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 #: warehouse connection, which is only read when the task runs.
 ASSET_ALIAS = "analytics_sync"
 ON_NOT_FOUND = ("fail", "skip")
+#: What a resource the connection's API does not serve does (the successor API lists no users).
+ON_UNSUPPORTED = ("fail", "skip")
 #: The summary fields an Asset event carries in its extra.
 ASSET_EXTRA_FIELDS = ("resource", "dataset", "table", "warehouse", "rows", "table_rows", "deleted", "mode",
                       "records_fetched", "pages")
@@ -87,6 +90,9 @@ class AnalyticsSyncOperator(BaseOperator):
         load is a checkpoint: a task killed or retried continues after the last parent loaded.
     :param on_not_found: what a 404 from the endpoint does (an account without incidents, say):
         `fail` (default) or `skip` (the task ends as skipped, with the reason in the log).
+    :param on_unsupported: what a resource the connection's API does not serve does (users,
+        services, incidents and three per-parent resources on the Jira Service Management
+        operations API; docs/jsm.md): `fail` (default) or `skip`, with the reason in the log.
     :param max_pages: fail when a run would fetch more pages than this (None: no limit).
     :param allow_foreign_hosts: follow next-page links to other hosts (off: credentials stay on
         the base URL's host).
@@ -130,6 +136,7 @@ class AnalyticsSyncOperator(BaseOperator):
         deletions: str = DEFAULT_DELETIONS,
         freeze_schema: bool = False,
         on_not_found: str = "fail",
+        on_unsupported: str = "fail",
         max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
         max_pages: Optional[int] = None,
         allow_foreign_hosts: bool = False,
@@ -141,6 +148,9 @@ class AnalyticsSyncOperator(BaseOperator):
     ) -> None:
         if on_not_found not in ON_NOT_FOUND:
             raise ValueError(f"on_not_found={on_not_found!r} is not supported; use one of {', '.join(ON_NOT_FOUND)}")
+        if on_unsupported not in ON_UNSUPPORTED:
+            raise ValueError(
+                f"on_unsupported={on_unsupported!r} is not supported; use one of {', '.join(ON_UNSUPPORTED)}")
         kwargs.setdefault("outlets", [AssetAlias(ASSET_ALIAS)])
         super().__init__(**kwargs)
         self.resource = resource
@@ -156,6 +166,7 @@ class AnalyticsSyncOperator(BaseOperator):
         self.deletions = deletions
         self.freeze_schema = freeze_schema
         self.on_not_found = on_not_found
+        self.on_unsupported = on_unsupported
         self.max_concurrent_requests = max_concurrent_requests
         self.max_pages = max_pages
         self.allow_foreign_hosts = allow_foreign_hosts
@@ -220,6 +231,12 @@ class AnalyticsSyncOperator(BaseOperator):
             return run_sync(self.resource, api, warehouse, options, config=self.config, logger=self.log)
         except ApiKeyRefusedError as error:  # a retry would be refused again: fail without retrying
             raise ApiKeyRefusedFailure(str(error)) from None
+        except ResourceUnsupportedError as error:  # the same answer on every retry
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            if self.on_unsupported == "skip":
+                raise AirflowSkipException(f"{error} Skipped, as on_unsupported='skip' asks.") from None
+            raise AirflowFailException(str(error)) from None
         except SyncError as error:
             if self.on_not_found == "skip" and _http_status(error.__cause__) == 404:
                 from airflow.sdk.exceptions import AirflowSkipException

@@ -83,7 +83,7 @@ def load_children(
             def before_load() -> int:
                 visited, listed = reader.take_visited()
                 gone = apply_child_deletions(pipeline, table, plan.link.column, plan.link.key_columns, visited,
-                                             options.deletions, listed)
+                                             options.deletions, listed, plan.superseded)
                 loads.deleted += gone
                 return gone
 

@@ -12,7 +12,7 @@ it fails, the next run redoes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -105,6 +105,7 @@ def apply_child_deletions(
     visited: Mapping[Any, set[tuple[Any, ...]]],
     mode: str,
     listed_parents: set[Any] | None = None,
+    superseded: Callable[[tuple[Any, ...]], bool] | None = None,
 ) -> int:
     """Mark or remove the rows of `table` gone upstream, per parent; returns how many.
 
@@ -112,6 +113,8 @@ def apply_child_deletions(
         set for a parent gone upstream: all its rows go).
     :param listed_parents: after a pass over every parent, all parents listed: the rows of any
         other parent go too (None: not such a pass).
+    :param superseded: whether a missing row's key is the other API's (the record came back under
+        this API's key): such rows are removed in every mode but `keep`, never marked, and not counted.
     """
     if mode == "keep" or (not visited and listed_parents is None):
         return 0
@@ -135,13 +138,16 @@ def apply_child_deletions(
                     *chunk,
                 ) or []
                 stale.extend(tuple(row) for row in rows if tuple(row[1:]) not in visited[row[0]])
+            replaced = [row for row in stale if superseded is not None and superseded(row[1:])]
+            if replaced:
+                stale = [row for row in stale if not superseded(row[1:])]  # type: ignore[misc]
             if listed_parents is not None:
                 where_live = f" WHERE {deleted_column} IS NULL" if mode == "mark" else ""
                 rows = client.execute_sql(f"SELECT DISTINCT {parent} FROM {qualified}{where_live}") or []
                 gone_parents = [row[0] for row in rows if row[0] not in listed_parents and row[0] not in visited]
         except DatabaseUndefinedRelation:  # nothing was ever loaded: nothing to delete
             return 0
-        if not stale and not gone_parents:
+        if not stale and not gone_parents and not replaced:
             return 0
         count = len(stale)
         now = datetime.now(timezone.utc)
@@ -150,6 +156,12 @@ def apply_child_deletions(
         row_value = "(" + ", ".join([parent, *keys]) + ")"
         one_row = "(" + ", ".join(["%s"] * (1 + len(keys))) + ")"
         with client.begin_transaction():
+            for start in range(0, len(replaced), _CHUNK):
+                chunk_rows = replaced[start : start + _CHUNK]
+                values = [value for row in chunk_rows for value in row]
+                client.execute_sql(
+                    f"DELETE FROM {qualified} WHERE {row_value} IN ({', '.join([one_row] * len(chunk_rows))})", *values
+                )
             for start in range(0, len(stale), _CHUNK):
                 chunk_rows = stale[start : start + _CHUNK]
                 values = [value for row in chunk_rows for value in row]

@@ -44,6 +44,7 @@ class RunSessions:
     def __init__(self, plan: Plan, progress: SyncProgress, pacer: Optional[Pacer] = None) -> None:
         self.policy: RetryPolicy = plan.retry_policy
         self.pacer = pacer
+        self.wire = getattr(plan, "wire", None)
         self._check = plan.page_check
         self._progress = progress
         self._last: Optional[RetryingSession] = None
@@ -58,7 +59,8 @@ class RunSessions:
 
     def new(self, check: Optional[PageCheck] = None) -> RetryingSession:
         """A session of this run; `check` replaces the plan's page check (a child's parent listing)."""
-        self._last = RetryingSession(self.policy, on_page=self._page_counter(check or self._check), pacer=self.pacer)
+        self._last = RetryingSession(self.policy, on_page=self._page_counter(check or self._check), pacer=self.pacer,
+                                     wire=self.wire)
         self._sessions.append(self._last)
         return self._last
 

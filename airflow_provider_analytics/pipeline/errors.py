@@ -12,7 +12,7 @@ from ..source.errors import (
     PaginationLoopError,
 )
 from ..source.http.retry import header_wait
-from ..source.http.status import key_refusal
+from ..source.http.status import api_message, key_refusal
 from ..source.http.urls import origin, origin_text
 
 
@@ -94,7 +94,8 @@ def _status_error(response: Any, status: int, resource: str, base_url: str, sess
             f"answered HTTP {status}{details} The API key is never sent along a redirect to another host; "
             f"if {elsewhere} is the API's address, make it the connection's host."
         )
-    refusal = key_refusal(status)
+    wire = getattr(session, "wire", None)
+    refusal = key_refusal(status, wire.name) if wire is not None else key_refusal(status)
     if refusal is not None:
         return ApiKeyRefusedError(f"{resource}: the API at {base_url} {refusal.what} (HTTP {status}). {refusal.advice}.")
     hint = _throttle_hint(response, session) if status == 429 else ""
@@ -212,9 +213,9 @@ def _request_id(response: Any) -> str | None:
 
 def _message(response: Any) -> str:
     try:
-        body = response.json()
-        if isinstance(body, dict) and body.get("message"):
-            return str(body["message"])[:500]
+        message = api_message(response.json())
+        if message:
+            return message[:500]
     except Exception:
         pass
     return (response.text or response.reason or "")[:500]

@@ -98,8 +98,9 @@ def run_sync(
     pacer = pacer_for(plan.base_url, api.api_key, api.max_requests_per_second)
     sessions = RunSessions(plan, progress, pacer)
     cursor = (
-        CursorState(resource, options.incremental, full_refresh=options.full_refresh, logger=logger)
-        if plan.incremental else None
+        CursorState(resource, options.incremental, full_refresh=options.full_refresh, logger=logger,
+                    api=plan.flavour)
+        if isinstance(plan, BuiltinPlan) and plan.incremental else None
     )
     key = plan.spec.key if isinstance(plan, BuiltinPlan) else "id"
     tracks_deletions = plan.snapshot and not options.full_refresh and options.deletions != "keep"

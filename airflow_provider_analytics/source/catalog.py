@@ -53,6 +53,7 @@ class ResourceSpec:
     :param key: the record's field a top-level record is merged on (heartbeats: `name`).
     :param fixed_params: query parameters every request sends (`expand=rotation`).
     :param parent: set for a resource read per parent record; `path` then holds `{id}`.
+    :param per_team: one listing per team (`path` holds the team's `{id}`), read as one snapshot.
     """
 
     name: str
@@ -66,6 +67,7 @@ class ResourceSpec:
     key: str = PRIMARY_KEY
     fixed_params: tuple[tuple[str, str], ...] = ()
     parent: ParentLink | None = None
+    per_team: bool = False
 
     @property
     def incremental(self) -> bool:

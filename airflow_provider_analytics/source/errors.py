@@ -15,6 +15,14 @@ class ConfigError(ValueError):
     """A config problem found before any request; the message names the key and the resource."""
 
 
+class ResourceUnsupportedError(ConfigError):
+    """The connection's API has no counterpart of the resource (the successor API has no users listing)."""
+
+    def __init__(self, message: str, resource: str) -> None:
+        super().__init__(message)
+        self.resource = resource
+
+
 class IncrementalConfigError(ValueError):
     """An incremental option has a value that cannot work; the message names it."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .errors import IncrementalConfigError
+from .flavour import FLAVOUR_OPSGENIE
 from .timestamps import iso_from_ms, to_epoch_ms
 
 STATE_KEY = "incremental"
@@ -71,6 +72,8 @@ class CursorState:
     run read is then always read again by the next one.
 
     :param full_refresh: ignore the stored cursor and re-sync from the options' `start_date`.
+    :param api: the flavour of the API read (`source/flavour.py`): the search's answer is remembered
+        for that API only, so a connection switched to the successor API finds it out again.
     :param state: returns the resource's dlt state dict; the default reads
         `dlt.current.resource_state`, which only exists while dlt extracts, which is exactly
         when the walk asks.
@@ -83,8 +86,10 @@ class CursorState:
         full_refresh: bool = False,
         state: Callable[[], dict[str, Any]] | None = None,
         logger: logging.Logger | logging.LoggerAdapter | None = None,
+        api: str = FLAVOUR_OPSGENIE,
     ) -> None:
         self.resource = resource
+        self.api = api
         self.options = options
         self.full_refresh = full_refresh
         self._state_provider = state or _dlt_resource_state(resource)
@@ -106,7 +111,7 @@ class CursorState:
         """The lowest cursor value this run needs: the stored cursor minus the lookback, or the start date."""
         stored = self._state_provider().get(STATE_KEY) or {}
         options = self.options
-        remembered = stored.get("updated_at_search")
+        remembered = stored.get("updated_at_search") if stored.get("api", FLAVOUR_OPSGENIE) == self.api else None
         self.search = remembered if remembered in SEARCH_OUTCOMES else None
         reusable = (
             not self.full_refresh
@@ -159,6 +164,7 @@ class CursorState:
                                   "last_value": iso_from_ms(value) if value is not None else None}
         if self.search is not None:
             stored["updated_at_search"] = self.search
+            stored["api"] = self.api
         self._state_provider()[STATE_KEY] = stored
 
 

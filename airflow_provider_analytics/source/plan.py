@@ -7,7 +7,7 @@ its parent's plan) or in a seed-style config (a `SeedPlan`, run by dlt's REST AP
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from .catalog import CATALOG, RESOURCE_NAMES, ParentLink, ResourceSpec
 from .errors import ConfigError
+from .flavour import FLAVOUR_JSM, FLAVOUR_NAMES, FLAVOUR_OPSGENIE
 from .http.page_check import PageCheck
 from .http.retry import RetryPolicy
 from .paging.guards import PaginationGuards
@@ -34,6 +35,8 @@ class BuiltinPlan:
 
     :param columns: dlt column hints from the resource's JSON Schema (also the Arrow page types).
     :param auth: dlt's auth for the connection's key; never shown.
+    :param wire: the translation the run's sessions apply (the successor API), or None.
+    :param teams: for a resource listed per team, the teams' plan whose records it walks.
     """
 
     spec: ResourceSpec
@@ -44,6 +47,8 @@ class BuiltinPlan:
     columns: Mapping[str, dict[str, Any]]
     page_check: PageCheck
     auth: Any = field(repr=False)
+    wire: Any = None
+    teams: Optional["BuiltinPlan"] = None
 
     @property
     def resource(self) -> str:
@@ -52,6 +57,15 @@ class BuiltinPlan:
     @property
     def snapshot(self) -> bool:
         return self.spec.snapshot
+
+    @property
+    def flavour(self) -> str:
+        """Which API the plan reads (`source/flavour.py`)."""
+        return self.wire.name if self.wire is not None else FLAVOUR_OPSGENIE
+
+    def url_for(self, team_id: str) -> str:
+        """One team's listing (a resource listed per team)."""
+        return self.base_url.rstrip("/") + self.spec.path.format(id=quote(str(team_id), safe=""))
 
     @property
     def incremental(self) -> bool:
@@ -93,12 +107,15 @@ class ChildPlan:
     parent's records come from `url_for(parent_id)`.
 
     :param columns: dlt column hints of the child table (its JSON Schema, parent and key columns included).
+    :param superseded: for a child the two APIs key differently (alert logs), whether a stored key
+        is the other API's: that row is the same record under its other key, replaced, not gone.
     """
 
     spec: ResourceSpec
     parent: BuiltinPlan
     columns: Mapping[str, dict[str, Any]]
     page_check: PageCheck
+    superseded: Optional[Callable[[tuple[Any, ...]], bool]] = field(default=None, compare=False)
 
     @property
     def resource(self) -> str:
@@ -133,6 +150,10 @@ class ChildPlan:
     @property
     def auth(self) -> Any:
         return self.parent.auth
+
+    @property
+    def wire(self) -> Any:
+        return self.parent.wire
 
     @property
     def params(self) -> dict[str, Any]:
@@ -171,24 +192,53 @@ def plan_for(
     guards = guards or PaginationGuards()
     policy = RetryPolicy(timeout=api.timeout, max_wait=api.max_retry_wait)
     if config is not None:
+        if api.flavour == FLAVOUR_JSM:
+            raise ConfigError(
+                f"A seed-style config describes the OpsGenie API's endpoints; this connection speaks "
+                f"{FLAVOUR_NAMES[FLAVOUR_JSM]}: sync the built-in resource {resource!r} without a config instead."
+            )
         return plan_seed_resource(resource, api, config, guards, policy)
-    spec = CATALOG.get(resource)
-    if spec is None:
+    if resource not in CATALOG:
         raise ConfigError(
             f"Unknown resource {resource!r}: the built-in resources are {', '.join(RESOURCE_NAMES)} "
             "(or pass a config that defines it)."
         )
+    spec = _spec(resource, api)
     if spec.parent is not None:
         return ChildPlan(
             spec=spec,
-            parent=_builtin(CATALOG[spec.parent.resource], api, guards, policy),
+            parent=_builtin(_spec(spec.parent.resource, api), api, guards, policy),
             columns=column_hints(resource),
             page_check=PageCheck(resource, spec.data_selector, spec.record_key),
+            superseded=_superseded(resource, api),
         )
     return _builtin(spec, api, guards, policy)
 
 
+def _spec(resource: str, api: ApiSettings) -> ResourceSpec:
+    """The resource as the connection's API serves it."""
+    if api.flavour == FLAVOUR_JSM:
+        from .jsm.catalog import jsm_spec
+
+        return jsm_spec(resource)
+    return CATALOG[resource]
+
+
+def _superseded(resource: str, api: ApiSettings) -> Optional[Callable[[tuple[Any, ...]], bool]]:
+    """Which stored keys the other API wrote, for a child whose keys the two APIs make differently."""
+    from .jsm.endpoints import ENDPOINTS
+    from .jsm.records import CONTENT_KEYS, is_content_key
+
+    endpoint = ENDPOINTS.get(resource)
+    if endpoint is None or endpoint.derived_key not in CONTENT_KEYS:
+        return None
+    if api.flavour == FLAVOUR_JSM:
+        return lambda key: not is_content_key(key)
+    return is_content_key
+
+
 def _builtin(spec: ResourceSpec, api: ApiSettings, guards: PaginationGuards, policy: RetryPolicy) -> BuiltinPlan:
+    teams = _builtin(_spec("teams", api), api, guards, policy) if spec.per_team else None
     return BuiltinPlan(
         spec=spec,
         base_url=api.base_url,
@@ -198,4 +248,6 @@ def _builtin(spec: ResourceSpec, api: ApiSettings, guards: PaginationGuards, pol
         columns=column_hints(spec.name),
         page_check=PageCheck(spec.name, spec.data_selector, spec.key),
         auth=api.dlt_auth(),
+        wire=api.wire(),
+        teams=teams,
     )

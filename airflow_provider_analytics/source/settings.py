@@ -10,6 +10,7 @@ from typing import Any, Optional
 from urllib.parse import urlparse
 
 from .errors import ApiSettingsError
+from .flavour import FLAVOUR_JSM, FLAVOUR_NAMES, FLAVOUR_OPSGENIE, FLAVOURS
 
 DEFAULT_AUTH_HEADER = "Authorization"
 DEFAULT_AUTH_SCHEME = "GenieKey"
@@ -54,7 +55,12 @@ def _is_seconds(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """Base URL, key and request settings of one API account; checked when made."""
+    """Base URL, key and request settings of one API account; checked when made.
+
+    :param flavour: which API the base URL speaks (`opsgenie`, `jsm`; `source/flavour.py`).
+    :param login: the Atlassian account's email, for the successor API's basic auth (`api_key`
+        is then the account's API token).
+    """
 
     base_url: str
     api_key: str = field(repr=False)
@@ -65,6 +71,8 @@ class ApiSettings:
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
     #: requests per second never to exceed; None ("auto"): learnt from the API's throttling
     max_requests_per_second: Optional[float] = None
+    flavour: str = FLAVOUR_OPSGENIE
+    login: str = ""
 
     def __post_init__(self) -> None:
         parsed = urlparse(self.base_url or "")
@@ -78,8 +86,16 @@ class ApiSettings:
                 f"The API base URL {self.base_url!r} is not an http(s) URL: use e.g. "
                 "https://api.opsgenie.com or https://api.eu.opsgenie.com."
             )
+        if self.flavour not in FLAVOURS:
+            raise ApiSettingsError(f"Unknown API flavour {self.flavour!r}: use one of {', '.join(FLAVOURS)}.")
         if not self.api_key:
-            raise ApiSettingsError("No API key: put the key in the connection's password field.")
+            what = "API token" if self.flavour == FLAVOUR_JSM else "API key"
+            raise ApiSettingsError(f"No {what}: put it in the connection's password field.")
+        if self.flavour == FLAVOUR_JSM and not self.login.strip():
+            raise ApiSettingsError(
+                f"{FLAVOUR_NAMES[FLAVOUR_JSM]} signs in with an Atlassian account: put its email in the "
+                "connection's login field (and the account's API token in the password field)."
+            )
         if not self.auth_header:
             raise ApiSettingsError("The auth header name is empty: leave it unset for 'Authorization'.")
         if not (_is_seconds(self.timeout) and self.timeout > 0):
@@ -98,15 +114,39 @@ class ApiSettings:
 
     @property
     def auth_value(self) -> str:
-        """The auth header's value: `GenieKey <key>`, or the bare key when the scheme is empty."""
+        """The auth header's value: `GenieKey <key>`, the bare key when the scheme is empty, or
+        `Basic <base64 of email:token>` for the successor API."""
+        if self.flavour == FLAVOUR_JSM:
+            import base64
+
+            return "Basic " + base64.b64encode(f"{self.login.strip()}:{self.api_key}".encode()).decode()
         return f"{self.auth_scheme} {self.api_key}" if self.auth_scheme else self.api_key
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every form of the secret a request carries (to mask in logs): the key, and the basic-auth value."""
+        return (self.api_key, self.auth_value.partition(" ")[2]) if self.flavour == FLAVOUR_JSM else (self.api_key,)
+
     def dlt_auth(self) -> Any:
-        """dlt's API-key auth for the REST client, sending the key in the configured header."""
+        """dlt's auth for the REST client: the key in the configured header, or basic auth (successor API)."""
+        if self.flavour == FLAVOUR_JSM:
+            from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
+
+            return HttpBasicAuth(username=self.login.strip(), password=self.api_key)
         from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 
         return APIKeyAuth(name=self.auth_header, api_key=self.auth_value, location="header")
 
     def headers(self) -> dict[str, str]:
         """The auth header, for a request made without dlt (the connection probe)."""
+        if self.flavour == FLAVOUR_JSM:
+            return {"Authorization": self.auth_value}
         return {self.auth_header: self.auth_value}
+
+    def wire(self) -> Any:
+        """The translation a session applies for this flavour (None: the classic wire format)."""
+        if self.flavour == FLAVOUR_JSM:
+            from .jsm.wire import JsmWire
+
+            return JsmWire()
+        return None

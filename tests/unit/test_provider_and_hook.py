@@ -21,11 +21,13 @@ def test_provider_info_names_the_distribution_and_registers_the_connection_type(
     (conn_type,) = info["connection-types"]
     assert conn_type["connection-type"] == "analytics"
     assert conn_type["hook-class-name"] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
-    assert set(conn_type["conn-fields"]) == {"key_header", "auth_scheme", "timeout", "page_size", "max_retry_wait",
-                                                 "max_requests_per_second"}
+    assert set(conn_type["conn-fields"]) == {"api_flavour", "cloud_id", "key_header", "auth_scheme", "timeout",
+                                             "page_size", "max_retry_wait", "max_requests_per_second"}
     behaviour = conn_type["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"host": "API base URL", "password": "API key"}
-    assert set(behaviour["hidden-fields"]) == {"schema", "login", "port"}
+    assert behaviour["relabeling"] == {"host": "API base URL", "login": "Email (Jira Service Management)",
+                                       "password": "API key or API token"}
+    assert set(behaviour["hidden-fields"]) == {"schema", "port"}  # login: the successor API's email
+    assert conn_type["conn-fields"]["api_flavour"]["schema"]["enum"][:3] == ["auto", "opsgenie", "jsm"]
 
 
 def test_hook_declares_the_same_form_as_the_provider_info():
@@ -53,6 +55,7 @@ def test_airflow_providers_manager_discovers_the_provider_and_its_hook():
     assert lines[0] == "True"
     assert lines[1] == "airflow_provider_analytics.hooks.analytics.AnalyticsHook"
     assert "extra__analytics__key_header" in lines[2] and "extra__analytics__page_size" in lines[2]
+    assert "extra__analytics__api_flavour" in lines[2] and "extra__analytics__cloud_id" in lines[2]
     assert "API base URL" in lines[3]
     placeholders = json.loads(lines[4])  # the form shows them in the extra fields' inputs
     assert placeholders["extra__analytics__key_header"] == "Authorization"

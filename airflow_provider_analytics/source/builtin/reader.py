@@ -28,6 +28,7 @@ from requests.utils import resolve_proxies
 from ..catalog import DATA_SELECTOR
 from ..errors import OffsetCapReachedError, SearchUnsupportedError
 from ..http.page_check import select_path
+from ..http.status import api_message
 from ..incremental import (
     METHOD_CREATED,
     METHOD_FULL_READ,
@@ -113,6 +114,9 @@ class BuiltinReader:
         self.slices: list[Slice] = []
 
     def pages(self) -> Iterator[Page]:
+        if self.plan.teams is not None:
+            yield from self._per_team()
+            return
         if not self.plan.incremental or self.cursor is None:
             yield from self._read(self.plan.listing_paginator())
             return
@@ -190,6 +194,28 @@ class BuiltinReader:
     def _from(self, start: Optional[int]) -> Optional[int]:
         """A walk's start; from 0 rather than unbounded where the API requires a `query`."""
         return 0 if start is None and self.plan.spec.query_required else start
+
+    def _per_team(self) -> Iterator[Page]:
+        """Every team's listing in turn (together, the whole snapshot); each record names its team.
+
+        A team deleted between the teams' listing and its own (404) has nothing left to list.
+        """
+        teams = self.plan.teams
+        assert teams is not None
+        session = self.new_session(teams.page_check)
+        listed = read_pages(session, teams.url, teams.params, teams.listing_paginator(), teams.auth)
+        own = self.new_session()
+        for team in (team for page in listed for team in page):
+            owner = {"id": team.get("id"), "name": team.get("name")}
+            try:
+                for page in read_pages(own, self.plan.url_for(owner["id"]), self.plan.params,
+                                       self.plan.listing_paginator(), self.plan.auth):
+                    yield [{**record, "ownerTeam": owner} for record in page]
+            except HTTPError as error:
+                if error.response is None or error.response.status_code != 404:
+                    raise
+                self.log.info("%s: team %s was deleted while the sync ran; it has none to list",
+                              self.plan.resource, owner["id"])
 
     # -- reading ---------------------------------------------------------------------
 
@@ -284,8 +310,7 @@ def _searched_since(bound: int) -> PageFilter:
 def _message(response: Any) -> str:
     """The API's error message, short."""
     try:
-        body = response.json()
+        message = api_message(response.json())
     except ValueError:
         return "no message"
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message)[:200] if message else "no message"
+    return message[:200] if message else "no message"

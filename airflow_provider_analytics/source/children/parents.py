@@ -58,14 +58,14 @@ class ParentWalk:
         if parent_pass.bound is not None:
             stored = {"cursor_field": options.cursor_field, "last_value_ms": parent_pass.bound}
         if search is not None:
-            stored["updated_at_search"] = search
+            stored.update(updated_at_search=search, api=plan.parent.flavour)
         self._state = {STATE_KEY: stored}
         self.cursor: Optional[CursorState] = None
         if plan.parent.incremental:
             walk_options = IncrementalOptions(cursor_field=options.cursor_field, lookback_seconds=0,
                                               start_date=options.start_date)
             self.cursor = CursorState(plan.parent.resource, walk_options, full_refresh=parent_pass.bound is None,
-                                      state=lambda: self._state, logger=logger)
+                                      state=lambda: self._state, logger=logger, api=plan.parent.flavour)
         # One page after another: the pass's order is the listing's order.
         self._reader = BuiltinReader(plan.parent, new_session, max_concurrent_requests=1, cursor=self.cursor,
                                      logger=logger)

@@ -97,7 +97,7 @@ class ChildReader:
         state = self._state()
         plan = self.plan
         self.cursor = CursorState(plan.resource, self.options, full_refresh=self.full_refresh, state=self._state,
-                                  logger=self.log) if plan.parent.incremental else None
+                                  logger=self.log, api=plan.parent.flavour) if plan.parent.incremental else None
         earlier = ParentPass.from_state(state.get(PASS_KEY))
         if earlier is not None and (not self.full_refresh or earlier.every_parent):
             self.parent_pass, self.resumed = earlier, True
