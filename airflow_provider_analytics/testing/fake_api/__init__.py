@@ -66,16 +66,42 @@ warehouse tables, ``children(table, parent_id)`` for one parent), slow every req
 :class:`FakeReply` to send instead (any status, headers and body, after a
 delay, or a dropped connection), or ``None`` to pass.
 
-Command line (serves until SIGINT/SIGTERM, prints the base URL first)::
+The JSM operations API (the successor of this API) is served too, from the same data at the same
+time, under :attr:`FakeAnalyticsAPI.jsm_base_url` (``<base>/jsm/ops/api/<cloud id>``; ``jsm.py``
+lists what the reference leaves open and how the fake decides it):
+
+* Endpoints: ``GET /v1/alerts`` (``offset``, ``size`` 1..100 default 20, ``sort``
+  ``createdAt|insertedAt|lastOccurredAt|priority`` default ``insertedAt``, ``order``, ``query`` with
+  the classic syntax, ``from``/``to`` accepted and ignored; ``offset + size`` above ``offset_cap`` is
+  a 422), ``/v1/alerts/{id}``, ``/v1/alerts/alias``, ``/v1/alerts/{id}/logs`` and ``/notes``
+  (``after`` cursor, ``size``), ``/v1/teams`` (``platformTeams``, not paged), ``/v1/schedules``
+  (``query``, ``size`` 1..50 default 25, ``offset``, ``expand=rotation``), ``/v1/teams/{teamId}/escalations``
+  and ``/heartbeats`` (per team) and ``/v1/integrations`` (``type``, ``teamId``, ``name``, ``offset``,
+  ``size`` default 100). Users, services, incidents, recipients and team members have no JSM
+  endpoint: 404, as do another cloud id and any other path. Parameters out of bounds: 422.
+* Records: the JSM shapes made from the classic ones (an alert's ``seen``, ``integrationType``,
+  ``integrationName``; a note's ``id``; a schedule's ``teamId``; delays in minutes; a heartbeat's
+  ``status``); :meth:`FakeAnalyticsAPI.jsm_records` returns them all, as served.
+* Envelope: ``{"values": [...], "links": {"next": ...}}`` (alerts add ``count``, schedules
+  ``_expands``, integrations ``links.previous``), ``next`` absent on the last page and relative to the
+  JSM base URL unless ``jsm_absolute_links``. No ``took``/``requestId``/``data``/``paging``.
+* Auth: ``Authorization: Basic base64(<jsm_email>:<api_key>)`` only; else 401
+  ``{"code": 401, "message": ...}``. Other errors: ``{"errors": [{"title", "code"}]}``.
+* The same ``budget`` for both sides (one account); throttled on a JSM path: 429 with
+  ``Retry-After`` and ``X-RateLimit-Reset``. ``faults``, ``latency`` and ``request_log`` cover both.
+
+Command line (serves until SIGINT/SIGTERM, prints the classic base URL, then the JSM one)::
 
     python -m airflow_provider_analytics.testing.fake_api --port 8080 \\
-        --api-key KEY --alerts 30000 --incidents 5000 --seed 0 --updated-at-search ignored
+        --api-key KEY --alerts 30000 --incidents 5000 --seed 0 --updated-at-search ignored \\
+        --cloud-id 5a7c2f0e-8f3b-4d2a-9c61-0b1e2d3f4a5b --jsm-email ops@example.com
 """
 
 from __future__ import annotations
 
 from .cli import main
 from .data import COLUMNS, DEFAULT_SIZES, FIELDS, KEYS, PARENTS, iso_ms, parse_ms
+from .jsm import FAKE_CLOUD_ID, JSM_OPERATIONS, JSM_RESOURCES, JsmOperation, JsmParam
 from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query
 from .resources import CHILDREN, RESOURCES
 from .server import FakeAnalyticsAPI, FakeReply, FakeRequest, Fault
@@ -84,11 +110,16 @@ __all__ = [
     "CHILDREN",
     "COLUMNS",
     "DEFAULT_SIZES",
+    "FAKE_CLOUD_ID",
     "FIELDS",
     "FakeAnalyticsAPI",
     "FakeReply",
     "FakeRequest",
     "Fault",
+    "JSM_OPERATIONS",
+    "JSM_RESOURCES",
+    "JsmOperation",
+    "JsmParam",
     "KEYS",
     "PARENTS",
     "QueryError",

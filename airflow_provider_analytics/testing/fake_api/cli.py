@@ -1,4 +1,8 @@
-"""Command line of the fake API: serve it until SIGINT/SIGTERM (``python -m`` and ``analytics-fake-api``)."""
+"""Command line of the fake API: serve it until SIGINT/SIGTERM (``python -m`` and ``analytics-fake-api``).
+
+It prints the base URL of the classic side on the first line and that of the JSM operations side
+(``<base>/jsm/ops/api/<cloud id>``) on the second, so a script can read either.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import signal
 import threading
 
 from .data import DEFAULT_SIZES
+from .jsm import FAKE_CLOUD_ID
 from .query import UPDATED_AT_SEARCH_MODES
 from .server import FakeAnalyticsAPI
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the fake until SIGINT/SIGTERM; print the base URL first."""
+    """Serve the fake until SIGINT/SIGTERM; print the classic base URL, then the JSM one."""
     parser = argparse.ArgumentParser(prog="python -m airflow_provider_analytics.testing.fake_api",
                                      description="Serve a fake of the upstream analytics API.")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
@@ -31,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: one second's worth)")
     parser.add_argument("--incident-query-required", action="store_true",
                         help="refuse a list of incidents without `query` (the spec marks it required)")
+    parser.add_argument("--cloud-id", default=FAKE_CLOUD_ID, help="the cloud id of the JSM operations paths")
+    parser.add_argument("--jsm-email", default="ops@example.com",
+                        help="the account email of JSM Basic auth (the password is --api-key)")
+    parser.add_argument("--jsm-absolute-links", action="store_true",
+                        help="serve JSM links.next absolute instead of relative to the JSM base URL")
     for name, size in DEFAULT_SIZES.items():
         parser.add_argument(f"--{name}", type=int, default=size, help=f"number of {name} (default {size})")
     args = parser.parse_args(argv)
@@ -40,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes={name: getattr(args, name) for name in DEFAULT_SIZES},
         max_limit=args.max_limit, offset_cap=args.offset_cap, latency=args.latency,
         updated_at_search=args.updated_at_search, incident_query_required=args.incident_query_required,
-        budget=args.budget, burst=args.burst,
+        budget=args.budget, burst=args.burst, cloud_id=args.cloud_id, jsm_email=args.jsm_email,
+        jsm_absolute_links=args.jsm_absolute_links,
     )
     stop = threading.Event()
 
@@ -51,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     api.start()
     print(api.base_url, flush=True)
+    print(api.jsm_base_url, flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from .budget import THROTTLED_MESSAGE, RequestBudget
 from .children import Children, parse_offset, window
 from .data import DEFAULT_SIZES, PARENTS, encode
+from .jsm import FAKE_CLOUD_ID, PREFIX as JSM_PREFIX, JsmSide, error_reply, is_jsm_path, throttled_reply
 from .query import UPDATED_AT_SEARCH_MODES, QueryError, parse_query, select
 from .resources import BY_PATH, RESOURCES, SORT_FIELDS, ChildSpec, Spec, match_child
 from .store import Table, Tables
@@ -48,7 +49,8 @@ class FakeReply:
     """A reply a fault sends instead of the normal one.
 
     ``body`` may be bytes (sent as is, e.g. a broken body) or a JSON-able
-    object; a dict gets ``took``/``requestId`` filled in when missing.
+    object; a dict gets ``took``/``requestId`` filled in when missing (not on JSM paths, whose
+    bodies carry neither).
     """
 
     status: int
@@ -130,10 +132,10 @@ def _without_rotations(blob: bytes) -> bytes:
 _DROPPED: tuple[int, dict[str, str], bytes] = (0, {}, b"")
 
 
-def _render(reply: FakeReply, t0: float) -> tuple[int, dict[str, str], bytes]:
-    """A fault's reply as (status, headers, body)."""
+def _render(reply: FakeReply, t0: float, envelope: bool = True) -> tuple[int, dict[str, str], bytes]:
+    """A fault's reply as (status, headers, body); ``envelope``: fill in ``took``/``requestId`` (classic paths)."""
     body = reply.body
-    if isinstance(body, dict):
+    if isinstance(body, dict) and envelope:
         body = {**body}
         body.setdefault("took", round(time.perf_counter() - t0, 3))
         body.setdefault("requestId", str(uuid.uuid4()))
@@ -250,8 +252,16 @@ class FakeAnalyticsAPI:
         the spec's "required" reads strictly; the default accepts it, as the seed's config
         (which sends none) needs.
     :param budget: the account's requests per second (None: unlimited); past it, 429 with
-        ``X-RateLimit-State: THROTTLED`` and ``X-RateLimit-Period-In-Sec``, as the vendor answers.
+        ``X-RateLimit-State: THROTTLED`` and ``X-RateLimit-Period-In-Sec``, as the vendor answers
+        (on JSM paths: ``Retry-After`` and ``X-RateLimit-Reset``; both sides spend the same budget).
     :param burst: requests the budget allows at once (default: one second's worth).
+
+    The same data is also served as the JSM operations API under :attr:`jsm_base_url` (``jsm.py``):
+
+    :param cloud_id: the cloud id in the JSM paths; another one answers 404.
+    :param jsm_email: the account email of JSM Basic auth (``<jsm_email>:<api_key>``).
+    :param jsm_absolute_links: serve JSM ``links`` absolute (the reference's narrative) instead of
+        relative to the base URL (every schema example of the reference, the default).
     """
 
     def __init__(
@@ -268,6 +278,9 @@ class FakeAnalyticsAPI:
         incident_query_required: bool = False,
         budget: float | None = None,
         burst: float | None = None,
+        cloud_id: str = FAKE_CLOUD_ID,
+        jsm_email: str = "ops@example.com",
+        jsm_absolute_links: bool = False,
     ):
         if host == "localhost":
             host = "127.0.0.1"
@@ -285,6 +298,11 @@ class FakeAnalyticsAPI:
         self.offset_cap = offset_cap
         self.updated_at_search = updated_at_search
         self.incident_query_required = incident_query_required
+        if not cloud_id or "/" in cloud_id:
+            raise ValueError(f"cloud_id must be one path segment, not {cloud_id!r}")
+        self.cloud_id = cloud_id
+        self.jsm_email = jsm_email
+        self.jsm_absolute_links = jsm_absolute_links
         #: The account's request budget (None: unlimited); every request spends from it.
         self.budget = RequestBudget(budget, burst) if budget else None
         #: Seconds added to every request.
@@ -295,6 +313,7 @@ class FakeAnalyticsAPI:
         self._port = port
         self._tables = Tables(self.sizes, seed)
         self._children = Children(self._tables)
+        self._jsm = JsmSide(self)
         self._log: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
         self._server: _Server | None = None
@@ -344,6 +363,11 @@ class FakeAnalyticsAPI:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self._port}"
 
+    @property
+    def jsm_base_url(self) -> str:
+        """Base URL of the JSM operations side: every JSM path is ``<this>/v1/...``."""
+        return f"{self.base_url}{JSM_PREFIX}{quote(self.cloud_id, safe='')}"
+
     # -- inspection --------------------------------------------------------
 
     def records(self, resource: str) -> list[dict]:
@@ -365,6 +389,16 @@ class FakeAnalyticsAPI:
         ``parent_id`` is the alert's, user's or team's id; KeyError if there is no such parent.
         """
         return self._children.children(resource, parent_id)
+
+    def jsm_records(self, resource: str) -> list[dict]:
+        """Every record of a JSM resource (:data:`~.jsm.JSM_RESOURCES`) exactly as the JSM side serves it.
+
+        Alerts in insertion order; schedules with their rotations (as ``expand=rotation`` serves
+        them); escalations and heartbeats of every team together, team by team (records whose
+        owner team does not exist are unreachable there, and absent here); alert logs and notes of
+        every alert, each entry with an added ``alert_id``. KeyError for another resource.
+        """
+        return self._jsm.records(resource)
 
     @property
     def request_log(self) -> list[tuple[str, str, int]]:
@@ -444,19 +478,26 @@ class FakeAnalyticsAPI:
         t0 = time.perf_counter()
         path, _, qs = raw_path.partition("?")
         params = dict(parse_qsl(qs, keep_blank_values=True))
+        jsm = is_jsm_path(path)
         try:
             reply = self._fault(method, path, params, headers)
             if reply is not None:
                 if reply.delay > 0:
                     time.sleep(reply.delay)
-                result = _DROPPED if reply.drop else _render(reply, t0)
+                result = _DROPPED if reply.drop else _render(reply, t0, envelope=not jsm)
             elif self.budget is not None and not self.budget.take():
-                status, _, body = _error(429, THROTTLED_MESSAGE, t0)
-                result = status, self.budget.throttled_headers(), body
+                if jsm:
+                    result = throttled_reply(self.budget.period_seconds)
+                else:
+                    status, _, body = _error(429, THROTTLED_MESSAGE, t0)
+                    result = status, self.budget.throttled_headers(), body
+            elif jsm:
+                result = self._jsm.respond(method, path, qs, headers)
             else:
                 result = self._route(method, path, params, headers, t0)
         except Exception as exc:  # surfaced to the client, like an upstream 500
-            result = _error(500, f"Internal error in fake API: {exc!r}", t0)
+            message = f"Internal error in fake API: {exc!r}"
+            result = error_reply(500, message) if jsm else _error(500, message, t0)
         if self.latency > 0:
             time.sleep(self.latency)
         with self._log_lock:
