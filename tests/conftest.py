@@ -32,6 +32,13 @@ def analytics_conn_json(base_url: str, key: str = API_KEY, **extra: object) -> s
     return json.dumps(conn)
 
 
+def jsm_conn_json(api: FakeAnalyticsAPI, key: str = API_KEY, **extra: object) -> str:
+    """AIRFLOW_CONN_* value for a connection to the fake's Jira Service Management operations side."""
+    conn: dict[str, object] = {"conn_type": "analytics", "host": api.base_url, "login": api.jsm_email,
+                               "password": key, "extra": {"api_flavour": "jsm", "cloud_id": api.cloud_id, **extra}}
+    return json.dumps(conn)
+
+
 def postgres_available() -> bool:
     return reachable(PG_HOST, PG_PORT)
 
