@@ -129,3 +129,41 @@ def test_the_daily_dag_twice_against_the_strict_fake_in_every_search_mode(airflo
     method = "updatedAt search" if search == "accepted" else "recent first"
     assert f"alerts: read by {method} (updatedAt search: {search})" in day_two.stdout + day_two.stderr
     assert KEY not in day_one.stdout + day_one.stderr + day_two.stdout + day_two.stderr
+
+
+def test_the_daily_dag_switched_to_the_successor_api_continues_the_same_tables(airflow, tmp_path):
+    """Day one on OpsGenie; day two the connection speaks Jira Service Management: the mapped tables stay
+    exact, the six it has no counterpart for are skipped and keep their rows."""
+    from airflow_provider_analytics.source.jsm.endpoints import ENDPOINTS, UNSUPPORTED
+    from tests.conftest import jsm_conn_json
+
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 300, "incidents": 100}, seed=9) as api:
+        warehouse = tmp_path / "warehouse.duckdb"
+        env = airflow_env(airflow.home, REPO / "dags", api.base_url, warehouse)
+        day_one = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "analytics_daily_sync", "2026-04-01"],
+                                 env=env, capture_output=True, text=True, timeout=600)
+        assert day_one.returncode == 0, day_one.stdout[-3000:] + day_one.stderr[-3000:]
+        kept = {name: stored_keys(partial(duckdb_rows, warehouse), "analytics", name) for name in UNSUPPORTED}
+        for index in range(0, 300, 7):
+            api.update("alerts", index, status="closed")
+        api.add("alerts", 30)
+        env["AIRFLOW_CONN_ANALYTICS_DEFAULT"] = jsm_conn_json(api, key=KEY)
+        day_two = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "analytics_daily_sync", "2026-04-02"],
+                                 env=env, capture_output=True, text=True, timeout=600)
+        assert day_two.returncode == 0, day_two.stdout[-3000:] + day_two.stderr[-3000:]
+        listed_beats = {beat["name"] for beat in api.jsm_records("heartbeats")}
+        upstream = {name: upstream_keys(api, name) for name in ENDPOINTS if name != "alert_logs"}
+        upstream["heartbeats"] = [key for key in upstream["heartbeats"] if key[0] in listed_beats]
+        log_count = len(api.records("alert_logs"))
+        jsm_paths = sum(1 for _, path, _ in api.request_log if path.startswith("/jsm/ops/api/"))
+    query = partial(duckdb_rows, warehouse)
+    assert {name: stored_keys(query, "analytics", name) for name in upstream} == upstream
+    assert query('select count(*) from analytics.alert_logs where _deleted_at is null') == [(log_count,)]
+    assert {name: stored_keys(query, "analytics", name) for name in UNSUPPORTED} == kept
+    states = dict(airflow.metadata(
+        "select task_id, state from task_instance where run_id = (select max(run_id) from task_instance "
+        "where dag_id = 'analytics_daily_sync') and dag_id = 'analytics_daily_sync'"))
+    assert {task for task, state in states.items() if state == "skipped"} == {f"sync_{name}" for name in UNSUPPORTED}
+    assert {task for task, state in states.items() if state == "success"} == {f"sync_{name}" for name in ENDPOINTS}
+    assert jsm_paths > 0 and "has no operation that lists users" in day_two.stdout + day_two.stderr
+    assert KEY not in day_one.stdout + day_one.stderr + day_two.stdout + day_two.stderr

@@ -498,3 +498,43 @@ def test_rendered_template_fields_and_the_serialized_dag_hold_no_key(api):
     assert op.config["client"]["auth"]["api_key"] == KEY
     assert op.config["resources"][0]["endpoint"]["paginator"]["cursor_value"].startswith("{{ response")
 
+
+
+# -- the successor API -------------------------------------------------------------------------------
+
+
+def test_syncing_from_the_successor_api_never_shows_the_token_or_its_basic_auth_value(
+        upstream, duckdb_conn, debug_logs, monkeypatch, tmp_path):
+    """Email + API token as basic auth: neither the token nor the base64 value sent with it shows anywhere."""
+    import base64
+    from functools import partial
+
+    from airflow_provider_analytics.source.jsm.endpoints import ENDPOINTS
+    from tests.conftest import jsm_conn_json
+    from tests.helpers import duckdb_rows
+
+    basic = base64.b64encode(f"{upstream.jsm_email}:{KEY}".encode()).decode()
+    secrets = (KEY, basic, WRONG_KEY, base64.b64encode(f"{upstream.jsm_email}:{WRONG_KEY}".encode()).decode())
+    monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", jsm_conn_json(upstream, key=KEY))
+    pipelines_dir = tmp_path / "dlt"
+    summaries = {resource: run_operator(resource, "warehouse_duckdb", "analytics", pipelines_dir)
+                 for resource in ENDPOINTS}
+    assert_no_key("logs and output", debug_logs.text(), keys=secrets,
+                  expect=(*SYNC_LOG_LINES, f"/jsm/ops/api/{upstream.cloud_id}", *(f"Syncing {r} from" for r in summaries)))
+    for resource, summary in summaries.items():
+        assert summary["table_rows"] > 0, resource
+        assert_no_key(f"XCom of {resource}", json.dumps(summary), keys=secrets, expect=(f'"resource": "{resource}"',))
+        for where, text in dlt_records(pipelines_dir, pipeline_name_for("analytics", resource)).items():
+            assert_no_key(f"{resource}: {where}", text, keys=secrets)
+    files = working_files(pipelines_dir)
+    assert_no_key("all working files", b"\n".join(files.values()), keys=secrets)
+    tables, states = warehouse_text(partial(duckdb_rows, duckdb_conn), "analytics")
+    assert_no_key("warehouse tables", tables, keys=secrets, expect=(upstream.records("alerts")[0]["id"],))
+    assert_no_key("warehouse pipeline states", states, keys=secrets)
+
+    monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", jsm_conn_json(upstream, key=WRONG_KEY))
+    with pytest.raises(ApiKeyRefusedError) as refused:
+        run_operator("alerts", "warehouse_duckdb", "analytics", pipelines_dir)
+    text = "".join(traceback.format_exception(refused.value)) + repr(refused.value)
+    assert_no_key("the refusal", text, keys=secrets, expect=("refused the email and API token", "HTTP 401"))
+    assert_no_key("logs of the refusal", debug_logs.text(), keys=secrets)
