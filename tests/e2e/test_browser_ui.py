@@ -48,8 +48,12 @@ SIZES = {"alerts": 120, "incidents": 30}
 MANUAL, DAILY = "analytics_manual_sync", "analytics_daily_sync"
 CHOSEN = ["teams", "alerts"]
 PAGE_SIZE = 50
-EXTRA_FIELDS = {  # label -> (help text, default shown in the form)
-    "Key header": ("HTTP header that carries the API key.", "Authorization"),
+JSM_CONN_ID = "analytics_jsm"
+EXTRA_FIELDS = {  # label -> (help text, default shown in the form; None: a choice, not a text input)
+    "API": ("Which API the host serves: 'auto' decides from the host", None),
+    "Cloud id (Jira Service Management)": ("The site's cloud id, part of every request's path", ""),
+    "Key header": ("HTTP header that carries the API key (OpsGenie; Jira Service Management uses basic auth).",
+                   "Authorization"),
     "Auth scheme": ("Word sent before the key in the auth header; empty sends the bare key.", "GenieKey"),
     "Request timeout (seconds)": ("Per-request connect and read timeout.", "60"),
     "Page size": ("Records per page (the API's maximum is 100).", "100"),
@@ -77,6 +81,7 @@ def ui_env(home: Path, api_port: int, metadata: str) -> dict[str, str]:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata,
         # only the runs the test triggers: no scheduled run of the daily DAG
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",  # the JSM connection is tested through the REST API
         AIRFLOW__ANALYTICS__DUCKDB_PATH=str(home / "warehouse.duckdb"),
     )
     return env
@@ -141,6 +146,7 @@ def use_the_ui(page, browser, screens: Screens, expect, stack: AirflowStack, api
         rest.wait_for_dag(dag_id, timeout=180, on_timeout=stack.log_tails)
     sign_in(page, screens, expect)
     add_connection(page, browser, screens, expect, rest, api)
+    add_jsm_connection(page, screens, expect, rest, api)
     run_id = trigger_manual_sync(page, screens, expect, rest)
     run = rest.wait_for_run(MANUAL, run_id, timeout=180, on_timeout=stack.log_tails)
     assert run["state"] == "success", stack.log_tails()
@@ -177,15 +183,18 @@ def add_connection(page, browser, screens: Screens, expect, rest: RestClient, ap
     connection_type.fill("analytics")
     page.get_by_role("option", name="Analytics API", exact=True).click()
 
-    # Standard Fields: host and password relabelled, with placeholders; schema, login, port hidden
+    # Standard Fields: host, login and password relabelled, with placeholders; schema and port hidden
     standard = accordion_panel(dialog, "Standard Fields")
     expect(standard.locator("input[name=host]")).to_be_visible()
-    assert label_texts(standard) == ["Description", "API base URL", "API key"]
-    host, key = dialog.get_by_label("API base URL"), dialog.get_by_label("API key")
-    expect(host).to_have_attribute("placeholder", "https://api.opsgenie.com (EU: https://api.eu.opsgenie.com)")
-    expect(key).to_have_attribute("placeholder", "the API key of an API integration")
+    assert label_texts(standard) == ["Description", "API base URL", "Email (Jira Service Management)",
+                                     "API key or API token"]
+    host, key = dialog.get_by_label("API base URL"), dialog.get_by_label("API key or API token")
+    expect(host).to_have_attribute("placeholder", re.compile(r"^https://api\.opsgenie\.com .*https://api\.atlassian\.com"))
+    expect(dialog.get_by_label("Email (Jira Service Management)")).to_have_attribute(
+        "placeholder", re.compile("OpsGenie: leave empty"))
+    expect(key).to_have_attribute("placeholder", re.compile("^OpsGenie: an API integration's key"))
     expect(key).to_have_attribute("type", "password")
-    for hidden in ("schema", "login", "port"):
+    for hidden in ("schema", "port"):
         expect(dialog.locator(f"[name={hidden}]")).to_have_count(0)
     standard_shot = screens.shot(dialog, "connection-form-standard-fields")
 
@@ -205,6 +214,7 @@ def add_connection(page, browser, screens: Screens, expect, rest: RestClient, ap
         expect(field).to_contain_text(help_text)
         if default is not None:
             expect(field.locator("input")).to_have_value(default)
+    expect(labelled_field(extra, "API")).to_contain_text("auto")
     # the defaults are kept as shown: saved, they must work (a field Airflow masks would save "***")
     labelled_field(extra, "Page size").locator("input").fill(str(PAGE_SIZE))
     extra_shot = screens.shot(dialog, "connection-form-extra-fields")
@@ -234,16 +244,59 @@ def add_connection(page, browser, screens: Screens, expect, rest: RestClient, ap
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="Edit Connection")).to_be_visible()
     expect(dialog.get_by_label("API base URL")).to_have_value(api.base_url)
-    expect(dialog.get_by_label("API key")).to_have_value("***")
+    expect(dialog.get_by_label("API key or API token")).to_have_value("***")
     dialog.get_by_role("button", name="Show value").click()
-    expect(dialog.get_by_label("API key")).to_have_attribute("type", "text")
-    expect(dialog.get_by_label("API key")).to_have_value("***")
+    expect(dialog.get_by_label("API key or API token")).to_have_attribute("type", "text")
+    expect(dialog.get_by_label("API key or API token")).to_have_value("***")
     dialog.get_by_role("button", name="Extra Fields JSON").click()
     expect(dialog).to_contain_text('"page_size": 50')
     assert_not_on_page(page, KEY, "edit connection form")
     screens.shot(dialog, "connection-edit-form")
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
+
+
+def add_jsm_connection(page, screens: Screens, expect, rest: RestClient, api: FakeAnalyticsAPI) -> None:
+    """A connection to the Jira Service Management operations API through the same form: email, token, cloud id.
+
+    Saved, it is tested through the REST API (the api-server runs the provider's `test_connection`
+    against the fake's successor side), which names the API it reached.
+    """
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Add Connection")).to_be_visible()
+    dialog.get_by_label("Connection ID").fill(JSM_CONN_ID)
+    dialog.get_by_role("combobox", name="Connection Type").fill("analytics")
+    page.get_by_role("option", name="Analytics API", exact=True).click()
+    dialog.get_by_label("API base URL").fill(api.base_url)
+    dialog.get_by_label("Email (Jira Service Management)").fill(api.jsm_email)
+    dialog.get_by_label("API key or API token").fill(KEY)
+    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+    extra = accordion_panel(dialog, "Extra Fields")
+    flavour = labelled_field(extra, "API")
+    flavour.get_by_role("combobox").click()
+    page.get_by_role("option", name="jsm", exact=True).click()
+    expect(flavour).to_contain_text("jsm")
+    labelled_field(extra, "Cloud id (Jira Service Management)").locator("input").fill(api.cloud_id)
+    expect(dialog.get_by_label("API key or API token")).to_have_attribute("type", "password")
+    assert KEY not in page.inner_text("body")
+    publish(screens.shot(dialog, "connection-form-jsm"), "connection-form-jsm.png")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("row").filter(has_text=JSM_CONN_ID)).to_contain_text(api.base_url)
+    assert_not_on_page(page, KEY, "connection list")
+
+    stored = rest.json("GET", f"/connections/{JSM_CONN_ID}")
+    assert (stored["conn_type"], stored["host"], stored["login"], stored["password"]) == (
+        "analytics", api.base_url, api.jsm_email, "***")
+    extra_saved = json.loads(stored["extra"])
+    assert (extra_saved["api_flavour"], extra_saved["cloud_id"]) == ("jsm", api.cloud_id)
+    tested = rest.json("POST", "/connections/test", json={
+        "connection_id": JSM_CONN_ID, "conn_type": "analytics", "host": api.base_url, "login": api.jsm_email,
+        "password": KEY, "extra": stored["extra"]})
+    assert tested["status"] is True, tested
+    assert tested["message"].startswith("Connected to the Jira Service Management operations API at "
+                                        f"{api.jsm_base_url}"), tested
 
 
 def trigger_manual_sync(page, screens: Screens, expect, rest: RestClient) -> str:
