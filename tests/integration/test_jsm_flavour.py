@@ -181,3 +181,56 @@ def test_a_warehouse_filled_from_opsgenie_continues_on_the_successor_api(jsm_api
     assert rekeyed and rekeyed <= changed | set(created)
     kept = {(row["alert_id"], row["offset"]) for row in logs if row["alert_id"] not in rekeyed}
     assert kept <= classic_log_keys
+
+
+@pytest.mark.parametrize("search, method", [("accepted", "updatedAt search"), ("rejected", "full read"),
+                                            ("ignored", "full read")])
+def test_incremental_alerts_on_the_successor_api_find_out_what_its_search_does(monkeypatch, duckdb_target,
+                                                                               search, method):
+    """No listing sorts on updatedAt there: an updatedAt search where the account takes it, else a full read."""
+    from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
+
+    with FakeAnalyticsAPI(api_key=API_KEY, sizes={"alerts": 400}, seed=2, updated_at_search=search) as api:
+        as_successor(api, monkeypatch)
+        first = sync(duckdb_target, "alerts")
+        for index in range(0, 400, 9):
+            api.update("alerts", index, status="closed")
+        api.reset_log()
+        second = sync(duckdb_target, "alerts")
+        assert (second["mode"], second["method"], second["updated_at_search"]) == ("incremental", method, search)
+        assert first["table_rows"] == 400 and second["table_rows"] == 400
+        sorts = {part for _, path, _ in api.request_log for part in path.split("&") if "sort=" in part}
+        assert sorts <= {"sort=createdAt"}, sorts  # the successor's alerts never sort on updatedAt
+        assert_exact_on_shared_fields(duckdb_target, api, "alerts")
+
+
+def test_paging_and_the_request_budget_work_the_same_on_the_successor_api(monkeypatch, duckdb_target):
+    """Next links relative, as the schema examples write them; 429s with Retry-After, learnt by the pacer;
+    every record once."""
+    from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
+
+    with FakeAnalyticsAPI(api_key=API_KEY, sizes={"alerts": 15, "schedules": 60}, seed=4, budget=25, burst=3) as api:
+        as_successor(api, monkeypatch)
+        schedules = sync(duckdb_target, "schedules")
+        assert schedules["pages"] == 2  # pages of 50, the most the operation takes
+        notes = sync(duckdb_target, "alert_notes", checkpoint_interval=0.5)
+        for resource in ("schedules", "alert_notes"):
+            assert_exact_on_shared_fields(duckdb_target, api, resource)
+        throttled = [status for _, _, status in api.request_log if status == 429]
+        assert throttled and schedules["throttled"] + notes["throttled"] == len(throttled) == api.budget.throttled
+        assert notes["requests"] <= 17 + len(throttled)  # a listing page, then one request per alert
+        assert {status for _, _, status in api.request_log} <= {200, 429}
+
+
+def test_absolute_next_links_as_the_reference_narrative_writes_them(monkeypatch, duckdb_target):
+    from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
+
+    with FakeAnalyticsAPI(api_key=API_KEY, sizes={"alerts": 260, "schedules": 120}, seed=4,
+                          jsm_absolute_links=True) as api:
+        as_successor(api, monkeypatch)
+        assert sync(duckdb_target, "schedules")["pages"] == 3
+        assert sync(duckdb_target, "alert_logs")["parents"] == 260
+        for resource in ("schedules", "alert_logs"):
+            assert_exact_on_shared_fields(duckdb_target, api, resource)
+        nexts = [path for _, path, _ in api.request_log if "offset=" in path or "after=" in path]
+        assert nexts and all(path.startswith(f"/jsm/ops/api/{api.cloud_id}/v1/") for path in nexts)
