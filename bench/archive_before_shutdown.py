@@ -13,15 +13,12 @@ alert, from which the time for another account follows (docs/migration-to-jsm.md
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from request_budget import FakeApi
+from request_budget import budget_bench_args, run_behind_budget
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,25 +42,12 @@ def child(base_url: str, warehouse: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--alerts", type=int, default=2_000)
-    parser.add_argument("--budget", type=float, default=20.0, help="the account's requests per second")
-    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = budget_bench_args(__doc__, alerts=2_000, budget=20.0, latency=0.05)
     if args.child:
         child(*args.child)
         return 0
-    api = FakeApi({"alerts": args.alerts}, args.budget, args.latency)
-    try:
-        with tempfile.TemporaryDirectory(prefix="archive-bench-") as tmp:
-            done = subprocess.run([sys.executable, __file__, "--child", api.base_url, str(Path(tmp) / "w.duckdb")],
-                                  capture_output=True, text=True, timeout=6 * 3600)
-    finally:
-        api.stop()
-    if done.returncode:
-        raise SystemExit("the archive failed:\n" + done.stderr[-3000:])
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    stdout = run_behind_budget(__file__, args)
+    results = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     print(f"archive: full refresh of {len(results)} resources, {args.alerts} alerts, budget {args.budget:g}/s, "
           f"latency {args.latency * 1000:.0f} ms")
     print(f"  {'resource':<18}{'requests':>10}{'seconds':>10}{'rows':>10}")

@@ -13,15 +13,12 @@ floor; the share throttled; checkpoints (loads) made.
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from request_budget import FakeApi
+from request_budget import budget_bench_args, run_behind_budget
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,25 +40,12 @@ def child(base_url: str, warehouse: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--alerts", type=int, default=10_000)
-    parser.add_argument("--budget", type=float, default=10.0, help="the account's requests per second")
-    parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every request")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = budget_bench_args(__doc__, alerts=10_000, budget=10.0, latency=0.1)
     if args.child:
         child(*args.child)
         return 0
-    api = FakeApi({"alerts": args.alerts}, args.budget, args.latency)
-    try:
-        with tempfile.TemporaryDirectory(prefix="child-bench-") as tmp:
-            done = subprocess.run([sys.executable, __file__, "--child", api.base_url, str(Path(tmp) / "w.duckdb")],
-                                  capture_output=True, text=True, timeout=6 * 3600)
-    finally:
-        api.stop()
-    if done.returncode:
-        raise SystemExit("the sync failed:\n" + done.stderr[-3000:])
-    s = json.loads(done.stdout.strip().splitlines()[-1])
+    stdout = run_behind_budget(__file__, args)
+    s = json.loads(stdout.strip().splitlines()[-1])
     floor = s["requests"] / args.budget
     print(f"alert_logs first sync: {args.alerts} alerts, budget {args.budget:g}/s, latency {args.latency * 1000:.0f} ms")
     print(f"  rows {s['table_rows']}, parents {s['parents']}, loads {len(s['load_ids'])}")

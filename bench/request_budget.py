@@ -72,6 +72,32 @@ class FakeApi:
         self.process.wait(timeout=30)
 
 
+
+def budget_bench_args(description: str, alerts: int, budget: float, latency: float) -> argparse.Namespace:
+    """The command line of a one-sync budget bench: --alerts, --budget, --latency (and the child's own)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=alerts)
+    parser.add_argument("--budget", type=float, default=budget, help="the account's requests per second")
+    parser.add_argument("--latency", type=float, default=latency, help="seconds added to every request")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def run_behind_budget(script: str, args: argparse.Namespace) -> str:
+    """`script --child <base URL> <warehouse>` in a fresh process, against a fake API behind the budget;
+    its output (SystemExit with its errors when it fails)."""
+    api = FakeApi({"alerts": args.alerts}, args.budget, args.latency)
+    try:
+        with tempfile.TemporaryDirectory(prefix="budget-bench-") as tmp:
+            done = subprocess.run([sys.executable, script, "--child", api.base_url, str(Path(tmp) / "w.duckdb")],
+                                  capture_output=True, text=True, timeout=6 * 3600)
+    finally:
+        api.stop()
+    if done.returncode:
+        raise SystemExit(f"{Path(script).name} failed:\n" + done.stderr[-3000:])
+    return done.stdout
+
+
 def syncs(base_url: str, resources: list[str], rate: str, concurrency: int) -> tuple[float, float, list[dict]]:
     """The resources synced at once, each in its own process: wall seconds of the syncs, seconds of
     their requests (from the first sync's start to the last answer) and their summaries."""
