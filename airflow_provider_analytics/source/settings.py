@@ -90,7 +90,7 @@ class ApiSettings:
             raise ApiSettingsError(f"Unknown API flavour {self.flavour!r}: use one of {', '.join(FLAVOURS)}.")
         if not self.api_key:
             what = "API token" if self.flavour == FLAVOUR_JSM else "API key"
-            raise ApiSettingsError(f"No {what}: put it in the connection's password field.")
+            raise ApiSettingsError(f"No {what}: put the {what.removeprefix('API ')} in the connection's password field.")
         if self.flavour == FLAVOUR_JSM and not self.login.strip():
             raise ApiSettingsError(
                 f"{FLAVOUR_NAMES[FLAVOUR_JSM]} signs in with an Atlassian account: put its email in the "
