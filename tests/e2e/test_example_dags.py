@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from functools import partial
 
 import duckdb
@@ -131,23 +132,50 @@ def test_the_daily_dag_twice_against_the_strict_fake_in_every_search_mode(airflo
     assert KEY not in day_one.stdout + day_one.stderr + day_two.stdout + day_two.stderr
 
 
-def test_the_daily_dag_switched_to_the_successor_api_continues_the_same_tables(airflow, tmp_path):
-    """Day one on OpsGenie; day two the connection speaks Jira Service Management: the mapped tables stay
-    exact, the six it has no counterpart for are skipped and keep their rows."""
-    from airflow_provider_analytics.source.jsm.endpoints import ENDPOINTS, UNSUPPORTED
-    from tests.conftest import jsm_conn_json
 
-    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 300, "incidents": 100}, seed=9) as api:
-        warehouse = tmp_path / "warehouse.duckdb"
-        env = airflow_env(airflow.home, REPO / "dags", api.base_url, warehouse)
-        day_one = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "analytics_daily_sync", "2026-04-01"],
-                                 env=env, capture_output=True, text=True, timeout=600)
-        assert day_one.returncode == 0, day_one.stdout[-3000:] + day_one.stderr[-3000:]
-        kept = {name: stored_keys(partial(duckdb_rows, warehouse), "analytics", name) for name in UNSUPPORTED}
+@contextmanager
+def e2e_warehouse(kind: str, tmp_path):
+    """(the warehouse connection's JSON, a query function): a DuckDB file, or a throwaway PostgreSQL database."""
+    if kind == "duckdb":
+        path = tmp_path / "warehouse.duckdb"
+        yield json.dumps({"conn_type": "duckdb", "host": str(path)}), partial(duckdb_rows, path)
+        return
+    from tests.conftest import postgres_available, require_service
+    from tests.helpers import postgres_rows
+    from tests.local_services import PG_HOST, PG_PORT, throwaway_databases
+
+    require_service(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
+    with throwaway_databases("warehouse") as names:
+        conn = {"conn_type": "postgres", "host": PG_HOST, "port": PG_PORT, "login": "postgres",
+                "schema": names["warehouse"]}
+        yield json.dumps(conn), partial(postgres_rows, dbname=names["warehouse"])
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "postgres"])
+def test_the_daily_dag_on_the_successor_api_continues_tables_filled_from_opsgenie(airflow, tmp_path, monkeypatch,
+                                                                                   kind):
+    """Every table filled from OpsGenie (as the daily DAG's tasks do); then the connection speaks Jira Service
+    Management and the daily DAG runs under `airflow dags test`: the mapped tables stay exact, the six it has
+    no counterpart for are skipped and keep their rows."""
+    from types import SimpleNamespace
+
+    from airflow_provider_analytics.source.jsm.endpoints import ENDPOINTS, UNSUPPORTED
+    from tests.conftest import analytics_conn_json, jsm_conn_json
+    from tests.helpers import sync_to
+
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 300, "incidents": 100}, seed=9) as api, \
+            e2e_warehouse(kind, tmp_path) as (warehouse_conn, query):
+        monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_E2E", warehouse_conn)
+        monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_DEFAULT", analytics_conn_json(api.base_url, KEY))
+        for resource in RESOURCE_NAMES:
+            sync_to(SimpleNamespace(conn_id="warehouse_e2e", dataset="analytics"), resource)
+        kept = {name: stored_keys(query, "analytics", name) for name in UNSUPPORTED}
         for index in range(0, 300, 7):
             api.update("alerts", index, status="closed")
         api.add("alerts", 30)
-        env["AIRFLOW_CONN_ANALYTICS_DEFAULT"] = jsm_conn_json(api, key=KEY)
+        env = airflow_env(airflow.home, REPO / "dags", api.base_url, tmp_path / "unused.duckdb")
+        env.update(AIRFLOW_CONN_ANALYTICS_DEFAULT=jsm_conn_json(api, key=KEY), AIRFLOW_CONN_WAREHOUSE_E2E=warehouse_conn,
+                   ANALYTICS_WAREHOUSE_CONN_ID="warehouse_e2e")
         day_two = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "analytics_daily_sync", "2026-04-02"],
                                  env=env, capture_output=True, text=True, timeout=600)
         assert day_two.returncode == 0, day_two.stdout[-3000:] + day_two.stderr[-3000:]
@@ -156,14 +184,13 @@ def test_the_daily_dag_switched_to_the_successor_api_continues_the_same_tables(a
         upstream["heartbeats"] = [key for key in upstream["heartbeats"] if key[0] in listed_beats]
         log_count = len(api.records("alert_logs"))
         jsm_paths = sum(1 for _, path, _ in api.request_log if path.startswith("/jsm/ops/api/"))
-    query = partial(duckdb_rows, warehouse)
-    assert {name: stored_keys(query, "analytics", name) for name in upstream} == upstream
-    assert query('select count(*) from analytics.alert_logs where _deleted_at is null') == [(log_count,)]
-    assert {name: stored_keys(query, "analytics", name) for name in UNSUPPORTED} == kept
+        assert {name: stored_keys(query, "analytics", name) for name in upstream} == upstream
+        assert query("select count(*) from analytics.alert_logs where _deleted_at is null") == [(log_count,)]
+        assert {name: stored_keys(query, "analytics", name) for name in UNSUPPORTED} == kept
     states = dict(airflow.metadata(
         "select task_id, state from task_instance where run_id = (select max(run_id) from task_instance "
         "where dag_id = 'analytics_daily_sync') and dag_id = 'analytics_daily_sync'"))
     assert {task for task, state in states.items() if state == "skipped"} == {f"sync_{name}" for name in UNSUPPORTED}
     assert {task for task, state in states.items() if state == "success"} == {f"sync_{name}" for name in ENDPOINTS}
     assert jsm_paths > 0 and "has no operation that lists users" in day_two.stdout + day_two.stderr
-    assert KEY not in day_one.stdout + day_one.stderr + day_two.stdout + day_two.stderr
+    assert KEY not in day_two.stdout + day_two.stderr
