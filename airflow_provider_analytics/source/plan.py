@@ -17,6 +17,7 @@ from .catalog import CATALOG, RESOURCE_NAMES, ParentLink, ResourceSpec
 from .errors import ConfigError
 from .flavour import FLAVOUR_JSM, FLAVOUR_NAMES, FLAVOUR_OPSGENIE
 from .http.page_check import PageCheck
+from .http.session import Wire
 from .http.retry import RetryPolicy
 from .paging.guards import PaginationGuards
 from .paging.keyset import KeysetPaginator
@@ -47,7 +48,7 @@ class BuiltinPlan:
     columns: Mapping[str, dict[str, Any]]
     page_check: PageCheck
     auth: Any = field(repr=False)
-    wire: Any = None
+    wire: Optional[Wire] = None
     teams: Optional["BuiltinPlan"] = None
 
     @property
@@ -152,7 +153,7 @@ class ChildPlan:
         return self.parent.auth
 
     @property
-    def wire(self) -> Any:
+    def wire(self) -> Optional[Wire]:
         return self.parent.wire
 
     @property

@@ -6,11 +6,14 @@ The connection's defaults are written here once; the connection form and the hoo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import urlparse
 
 from .errors import ApiSettingsError
 from .flavour import FLAVOUR_JSM, FLAVOUR_NAMES, FLAVOUR_OPSGENIE, FLAVOURS
+
+if TYPE_CHECKING:  # the session loads requests; settings are read at DAG-parse time
+    from .http.session import Wire
 
 DEFAULT_AUTH_HEADER = "Authorization"
 DEFAULT_AUTH_SCHEME = "GenieKey"
@@ -143,7 +146,7 @@ class ApiSettings:
             return {"Authorization": self.auth_value}
         return {self.auth_header: self.auth_value}
 
-    def wire(self) -> Any:
+    def wire(self) -> Optional["Wire"]:
         """The translation a session applies for this flavour (None: the classic wire format)."""
         if self.flavour == FLAVOUR_JSM:
             from .jsm.wire import JsmWire

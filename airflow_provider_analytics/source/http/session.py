@@ -25,7 +25,7 @@ from .pacer import Pacer, PacerStats, is_throttle
 from .retry import RetryPolicy
 from .urls import url_for_log
 
-__all__ = ["RETRYABLE_ERRORS", "RetryingSession", "decode_once"]
+__all__ = ["RETRYABLE_ERRORS", "RetryingSession", "Wire", "decode_once"]
 
 log = logging.getLogger(__name__)
 
