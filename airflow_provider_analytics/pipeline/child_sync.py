@@ -9,13 +9,13 @@ parents gone upstream) are marked or removed per `deletions`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..source.builtin.arrow_pages import ArrowPageBuilder
 from ..source.children.reader import ChildReader
+from ..source.log import Log as Logger
 from ..source.plan import ChildPlan
 from .deletions import apply_child_deletions
 from .dlt_source import BATCH_ROWS, RunSessions, apply_table_hints
@@ -25,7 +25,6 @@ from .options import SyncOptions
 from .progress import SyncProgress
 from .warehouse import Warehouse
 
-Logger = logging.Logger | logging.LoggerAdapter
 
 
 @dataclass
@@ -50,7 +49,7 @@ def child_reader(plan: ChildPlan, sessions: RunSessions, options: SyncOptions, l
 
     return ChildReader(
         plan,
-        lambda: sessions.new(plan.parent.page_check),
+        lambda check=None: sessions.new(check or plan.parent.page_check),
         sessions.new,
         options=options.incremental,
         full_refresh=options.full_refresh,

@@ -87,7 +87,7 @@ class RunSessions:
 
 
 def dlt_source(
-    plan: Plan,
+    plan: BuiltinPlan | SeedPlan,
     sessions: RunSessions,
     progress: SyncProgress,
     options: SyncOptions,

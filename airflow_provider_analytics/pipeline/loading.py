@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any, TypeVar
 
+from ..source.log import Log as Logger
 from .warehouse import Warehouse
 
 T = TypeVar("T")
-Logger = logging.Logger | logging.LoggerAdapter
 
 
 def restore_state(pipeline: Any, warehouse: Warehouse, dataset: str, logger: Logger) -> None:

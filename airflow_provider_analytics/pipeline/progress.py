@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import Any
+
+from ..source.log import Log
 
 
 class SyncProgress:
@@ -17,7 +18,7 @@ class SyncProgress:
     :param interval: seconds between progress lines (0: none).
     """
 
-    def __init__(self, resource: str, log: logging.Logger | logging.LoggerAdapter, interval: float) -> None:
+    def __init__(self, resource: str, log: Log, interval: float) -> None:
         self.resource = resource
         self.log = log
         self.interval = interval

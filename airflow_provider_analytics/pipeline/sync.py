@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from ..source.http.pacer import pacer_for
 from ..source.incremental import CursorState
+from ..source.log import Log
 from ..source.plan import BuiltinPlan, ChildPlan, plan_for
 from ..source.settings import ApiSettings
 from .child_sync import ChildLoads, child_reader, load_children, log_children
@@ -78,7 +79,7 @@ def run_sync(
     options: Optional[SyncOptions] = None,
     *,
     config: Optional[dict[str, Any]] = None,
-    logger: logging.Logger | logging.LoggerAdapter | None = None,
+    logger: Log | None = None,
 ) -> SyncSummary:
     """Extract `resource`, merge it into `<dataset>.<table>` and say what landed.
 
@@ -106,8 +107,8 @@ def run_sync(
     tracks_deletions = plan.snapshot and not options.full_refresh and options.deletions != "keep"
     seen = SeenIds(key)
     children = ChildLoads(child_reader(plan, sessions, options, logger)) if isinstance(plan, ChildPlan) else None
-    source = None if children else dlt_source(plan, sessions, progress, options, cursor=cursor,
-                                              seen=seen if tracks_deletions else None)
+    source = None if isinstance(plan, ChildPlan) else dlt_source(plan, sessions, progress, options, cursor=cursor,
+                                                                 seen=seen if tracks_deletions else None)
 
     import dlt
 

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 from .errors import IncrementalConfigError
 from .flavour import FLAVOUR_OPSGENIE
+from .log import Log
 from .timestamps import iso_from_ms, to_epoch_ms
 
 STATE_KEY = "incremental"
@@ -85,7 +86,7 @@ class CursorState:
         options: IncrementalOptions,
         full_refresh: bool = False,
         state: Callable[[], dict[str, Any]] | None = None,
-        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        logger: Log | None = None,
         api: str = FLAVOUR_OPSGENIE,
     ) -> None:
         self.resource = resource

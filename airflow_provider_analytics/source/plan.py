@@ -79,7 +79,7 @@ class BuiltinPlan:
     @property
     def params(self) -> dict[str, Any]:
         """The first request's query: the page size, for a paginated endpoint, and the resource's fixed parameters."""
-        params = dict(self.spec.fixed_params)
+        params: dict[str, Any] = dict(self.spec.fixed_params)
         if self.spec.paginated:
             params["limit"] = self.page_size
         return params
@@ -158,7 +158,7 @@ class ChildPlan:
 
     @property
     def params(self) -> dict[str, Any]:
-        params = dict(self.spec.fixed_params)
+        params: dict[str, Any] = dict(self.spec.fixed_params)
         if self.spec.paginated:
             params["limit"] = self.parent.page_size
         return params

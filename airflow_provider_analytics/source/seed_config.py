@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from .catalog import CATALOG
 from .errors import ConfigError, TemplateRenderError
@@ -23,6 +23,10 @@ from .paging.template_cursor import TemplateCursorPaginator
 from .paging.two_ended import TwoEndedWalk
 from .schema_hints import column_hints_if_known
 from .settings import ApiSettings, has_credentials
+
+if TYPE_CHECKING:
+    import requests
+    from dlt.sources.rest_api.typing import RESTAPIConfig
 
 __all__ = ["ConfigError", "SeedPlan", "page_check_for", "plan_seed_resource", "secret_values"]
 
@@ -58,11 +62,11 @@ class SeedPlan:
     #: A seed config is read as it says: never by a stored cursor.
     incremental = False
 
-    def dlt_config(self, session: Any) -> dict[str, Any]:
+    def dlt_config(self, session: requests.Session) -> RESTAPIConfig:
         """The dlt config to run, with `session` as the client's HTTP session (the plan stays as it is)."""
         config = dict(self.rest_config)
         config["client"] = {**config["client"], "session": session}
-        return config
+        return cast("RESTAPIConfig", config)  # checked with dlt's validate_dict when the plan was made
 
 
 def plan_seed_resource(
@@ -224,7 +228,7 @@ def _translate_paginator(paginator: Any, where: str, base_url: str, guards: Pagi
         )
     try:
         return TemplateCursorPaginator(
-            cursor_value=paginator.get("cursor_value"),  # type: ignore[arg-type]
+            cursor_value=paginator.get("cursor_value"),
             stop_condition=paginator.get("stop_condition"),
             base_url=base_url,
             guards=guards,
@@ -268,8 +272,8 @@ def page_check_for(rest_config: dict[str, Any], resource: str) -> PageCheck:
     entry = next(
         (r for r in rest_config.get("resources", []) if isinstance(r, dict) and r.get("name") == resource), {}
     )
-    endpoint = entry.get("endpoint") if isinstance(entry.get("endpoint"), dict) else {}
-    default_endpoint = defaults.get("endpoint") if isinstance(defaults.get("endpoint"), dict) else {}
+    endpoint = entry["endpoint"] if isinstance(entry.get("endpoint"), dict) else {}
+    default_endpoint = defaults["endpoint"] if isinstance(defaults.get("endpoint"), dict) else {}
     selector = (
         endpoint.get("data_selector")
         or default_endpoint.get("data_selector")

@@ -87,9 +87,9 @@ def bigquery_from_connection(conn: Any) -> Warehouse:
         credentials.project_id = project  # left unresolved: dlt finds the default credentials
     else:
         credentials.project_id = info.get("project_id") or project
-        credentials.private_key = info.get("private_key")
+        credentials.private_key = info.get("private_key")  # type: ignore[assignment]  # None: named below
         credentials.private_key_id = info.get("private_key_id")
-        credentials.client_email = info.get("client_email")
+        credentials.client_email = info.get("client_email")  # type: ignore[assignment]  # None: named below
         for field in ("client_email", "private_key", "project_id"):
             if not getattr(credentials, field):
                 hint = " (or set extra 'project')" if field == "project_id" else ""

@@ -50,7 +50,7 @@ def motherduck_from_connection(conn: Any) -> Warehouse:
         raise missing(conn, kind, "token: set password to a MotherDuck token (or export motherduck_token)")
     credentials = MotherDuckCredentials()
     credentials.database = database
-    credentials.password = token or None
+    credentials.password = token or None  # type: ignore[assignment]  # dlt's own default is None
     if params:
         credentials.query = params
     resolved(credentials, conn, kind)

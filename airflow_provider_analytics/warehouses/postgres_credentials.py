@@ -12,4 +12,4 @@ from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 @configspec(init=False)
 class OptionalPasswordPostgresCredentials(PostgresCredentials):
-    password: Optional[TSecretStrValue] = None
+    password: Optional[TSecretStrValue] = None  # type: ignore[assignment]  # the point: no password

@@ -18,7 +18,7 @@ cut into slices (`slices.py`) that worker threads read side by side (at most
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from requests.utils import resolve_proxies
 from ..catalog import DATA_SELECTOR
 from ..errors import OffsetCapReachedError, SearchUnsupportedError
 from ..http.page_check import select_path
+from ..http.session import NewSession
 from ..http.status import api_message
 from ..incremental import (
     METHOD_CREATED,
@@ -39,6 +40,7 @@ from ..incremental import (
     SEARCH_REJECTED,
     CursorState,
 )
+from ..log import Log
 from ..paging.recent_first import RecentFirstWalk
 from ..plan import BuiltinPlan
 from ..timestamps import epoch_ms
@@ -100,11 +102,11 @@ class BuiltinReader:
     def __init__(
         self,
         plan: BuiltinPlan,
-        new_session: Callable[[], Any],
+        new_session: NewSession,
         *,
         max_concurrent_requests: int,
         cursor: Optional[CursorState] = None,
-        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        logger: Log | None = None,
     ) -> None:
         self.plan = plan
         self.new_session = new_session
@@ -206,7 +208,7 @@ class BuiltinReader:
         listed = read_pages(session, teams.url, teams.params, teams.listing_paginator(), teams.auth)
         own = self.new_session()
         for team in (team for page in listed for team in page):
-            owner = {"id": team.get("id"), "name": team.get("name")}
+            owner: dict[str, Any] = {"id": team.get("id"), "name": team.get("name")}
             try:
                 for page in read_pages(own, self.plan.url_for(owner["id"]), self.plan.params,
                                        self.plan.listing_paginator(), self.plan.auth):
@@ -219,7 +221,7 @@ class BuiltinReader:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _read(self, paginator: Any, session: Any = None, query: Optional[str] = None) -> Iterator[Page]:
+    def _read(self, paginator: Any, session: Any = None, query: Optional[str] = None) -> Generator[Page, None, None]:
         plan = self.plan
         params = {**plan.params, "query": query} if query else plan.params
         yield from read_pages(session or self.new_session(), plan.url, params, paginator, plan.auth,
@@ -256,7 +258,9 @@ class BuiltinReader:
             return
         resume, delivered = first.resume_point
         last = self._latest(session, field, resume, query) if first_min is not None and resume is not None else None
-        self.slices = plan_slices(first_min, resume, last, self.max_concurrent_requests, delivered) if last else []
+        # `last` is only set when `first_min` and `resume` are
+        self.slices = plan_slices(first_min, resume, last,  # type: ignore[arg-type]
+                                  self.max_concurrent_requests, delivered) if last else []
         if not self.slices:
             yield from rest
             return

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class OrderedMap:
+class OrderedMap(Generic[T, R]):
     """`func` over `items` on `workers` threads; results in input order; close() stops it.
 
     The first error is raised to the reader, in its place in the order, and stops the rest.

@@ -9,13 +9,14 @@ no time the API can search on: every run visits all of them, in id order.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..builtin.reader import BuiltinReader
+from ..http.session import NewSession
 from ..incremental import STATE_KEY, CursorState, IncrementalOptions
+from ..log import Log
 from ..plan import ChildPlan
 from ..timestamps import epoch_ms
 from .progress_state import ORDER_CREATED, ORDER_ID, ORDER_UPDATED, ParentPass, Place
@@ -46,11 +47,11 @@ class ParentWalk:
     def __init__(
         self,
         plan: ChildPlan,
-        new_session: Callable[[], Any],
+        new_session: NewSession,
         parent_pass: ParentPass,
         options: IncrementalOptions,
         search: Optional[str],
-        logger: logging.Logger | logging.LoggerAdapter,
+        logger: Log,
     ) -> None:
         self.plan = plan
         self.parent_pass = parent_pass

@@ -22,7 +22,9 @@ from requests import HTTPError
 
 from ..builtin.reader import read_pages
 from ..errors import ParentRecordsError
+from ..http.session import NewSession
 from ..incremental import CursorState, IncrementalOptions
+from ..log import Log
 from ..plan import ChildPlan
 from ..timestamps import epoch_ms, iso_from_ms
 from .ordered_map import OrderedMap
@@ -55,15 +57,15 @@ class ChildReader:
     def __init__(
         self,
         plan: ChildPlan,
-        new_parent_session: Callable[[], Any],
-        new_child_session: Callable[[], Any],
+        new_parent_session: NewSession,
+        new_child_session: NewSession,
         *,
         options: IncrementalOptions,
         full_refresh: bool,
         max_workers: int,
         state: Callable[[], dict[str, Any]],
         server_start_ms: Callable[[], Optional[int]],
-        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        logger: Log | None = None,
     ) -> None:
         self.plan = plan
         self.options = options
@@ -78,7 +80,7 @@ class ChildReader:
         self.cursor: Optional[CursorState] = None
         self.parent_pass: Optional[ParentPass] = None
         self.walk: Optional[ParentWalk] = None
-        self._results: Optional[OrderedMap] = None
+        self._results: Optional[OrderedMap[Parent, Optional[list[dict[str, Any]]]]] = None
         self.finished = False
         self.resumed = False
         #: parents visited by this run, their rows, the parents gone upstream (404), rows newer than their parent

@@ -13,7 +13,7 @@ def child_rows(link: ParentLink, parent_id: str, records: list[dict[str, Any]]) 
     moved = {path for column, path in link.key_paths if "." not in path and path != column}
     rows = []
     for record in records:
-        row = {link.column: parent_id}
+        row: dict[str, Any] = {link.column: parent_id}
         for column, path in link.key_paths:
             value = select_path(record, path)
             row[column] = None if value is MISSING else value

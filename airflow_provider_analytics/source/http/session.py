@@ -22,10 +22,11 @@ from requests.exceptions import ChunkedEncodingError, SSLError, Timeout
 from requests.hooks import default_hooks, dispatch_hook
 
 from .pacer import Pacer, PacerStats, is_throttle
+from .page_check import PageCheck
 from .retry import RetryPolicy
 from .urls import url_for_log
 
-__all__ = ["RETRYABLE_ERRORS", "RetryingSession", "Wire", "decode_once"]
+__all__ = ["RETRYABLE_ERRORS", "NewSession", "RetryingSession", "Wire", "decode_once"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class Wire(Protocol):
     def outgoing(self, url: str) -> str: ...
 
     def incoming(self, url: str, body: Any) -> Any: ...
+
+
+class NewSession(Protocol):
+    """Makes a session for one reader thread; `check` replaces the run's page check (a child's parent listing)."""
+
+    def __call__(self, check: Optional[PageCheck] = None) -> RetryingSession: ...
 
 
 class RetryingSession(requests.Session):
@@ -113,9 +120,9 @@ class RetryingSession(requests.Session):
         try:
             response = self._retrying(self._attempt, request, kwargs)
         except RETRYABLE_ERRORS as error:
-            error.analytics_attempts = self.last_attempts  # type: ignore[attr-defined]
+            error.analytics_attempts = self.last_attempts  # type: ignore[union-attr]  # read back by getattr
             raise
-        response.analytics_attempts = self.last_attempts  # type: ignore[attr-defined]
+        response.analytics_attempts = self.last_attempts  # type: ignore[attr-defined]  # read back by getattr
         return response
 
     @cached_property
@@ -129,7 +136,8 @@ class RetryingSession(requests.Session):
             wait=self._wait,
             sleep=lambda seconds: self.sleep(seconds),
             before_sleep=self._before_retry,
-            retry_error_callback=lambda state: state.outcome.result(),  # the last response, or raise the last error
+            # the last response, or raise the last error (tenacity sets `outcome` before it calls back)
+            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
         )
 
     def _attempt(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:

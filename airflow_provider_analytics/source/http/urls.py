@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from requests import Request
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 #: The query parameters messages may show: the API's paging and search, never a user's own.
@@ -76,3 +80,13 @@ def page_for_log(url: Optional[str]) -> str:
 def query_params(url: str) -> dict[str, str]:
     """The query of a URL as a dict (blank values kept)."""
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def request_url(request: Request) -> str:
+    """A paged request's URL, "" when unset: requests allows bytes, dlt always sets text."""
+    return cast(str, request.url or "")
+
+
+def request_params(request: Request) -> dict[str, Any]:
+    """A copy of a paged request's parameters: requests allows a query string, dlt always sets a dict."""
+    return dict(cast("Mapping[str, Any]", request.params or {}))

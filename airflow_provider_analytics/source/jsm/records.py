@@ -58,6 +58,7 @@ def classic_record(endpoint: Endpoint, record: Any) -> Any:
     if not isinstance(record, dict):
         return record
     out: dict[str, Any] = {}
+    name: str
     for name, value in record.items():
         if name in endpoint.lowercase and isinstance(value, str):
             value = value.lower()

@@ -21,7 +21,7 @@ from requests import Request
 
 from ..catalog import OFFSET_CAP
 from ..errors import OffsetCapError
-from ..http.urls import query_params, without_query
+from ..http.urls import query_params, request_url, without_query
 from ..timestamps import epoch_ms
 
 #: The order a listing has when the request does not say (the API's default).
@@ -73,7 +73,7 @@ class CapWalk:
         self._endpoint: Optional[str] = None
         self._params: dict[str, Any] = {}
         if request is not None and request.url:
-            self._set_listing(request.url, request.params)
+            self._set_listing(request_url(request), request.params)
         self._reset()
 
     def filter(self, page: list[Any]) -> bool:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from requests import Request, Response
 
 from ..errors import OffsetCapError, PaginationError, SearchUnsupportedError
-from ..http.urls import query_params, without_query
+from ..http.urls import query_params, request_params, request_url, without_query
 from ..incremental import DEFAULT_CURSOR_FIELD
 from ..timestamps import epoch_ms
 from .cap_walks import drop_delivered
@@ -73,8 +73,8 @@ class KeysetPaginator(NextLinkPaginator):
     def init_request(self, request: Request) -> None:
         super().init_request(request)
         self._reset_walk()
-        self._endpoint = without_query(request.url or "")
-        params = {**query_params(request.url or ""), **dict(request.params or {})}
+        self._endpoint = without_query(request_url(request))
+        params = {**query_params(request_url(request)), **request_params(request)}
         self._base_query = params.pop("query", None) or None
         params.update(sort=self.cursor_field, order="asc")
         params.pop("offset", None)

@@ -20,7 +20,7 @@ from dlt.sources.helpers.rest_client.paginators import BaseNextUrlPaginator
 from requests import Request, Response
 
 from ..errors import ForeignHostError, MaxPagesExceededError, PaginationError, PaginationLoopError
-from ..http.urls import DEFAULT_PORTS, Origin, normalized, origin, origin_text, origin_url, page_for_log
+from ..http.urls import DEFAULT_PORTS, Origin, normalized, origin, origin_text, origin_url, page_for_log, request_url
 from ..templates import is_falsy
 from .guards import PaginationGuards
 
@@ -91,8 +91,8 @@ class NextLinkPaginator(BaseNextUrlPaginator):
         """Start a new run: forget earlier pages (dlt may reuse the instance)."""
         self._reset()
         if self._base is None and request.url:
-            self._base = origin_url(request.url)
-        self._choose_walk(request.url or "")
+            self._base = origin_url(request_url(request))
+        self._choose_walk(request_url(request))
         if self._walk is not None:
             self._walk.start(request)
 
@@ -178,7 +178,7 @@ class NextLinkPaginator(BaseNextUrlPaginator):
 
     def _count_repeats(self, page: list[Any]) -> None:
         """Count how often in a row a page came back with the same record ids in the same order."""
-        ids = tuple(record.get("id") for record in page if isinstance(record, dict))
+        ids: Optional[tuple[Any, ...]] = tuple(record.get("id") for record in page if isinstance(record, dict))
         if not ids or len(ids) != len(page) or None in ids:
             ids = None
         self._repeats = self._repeats + 1 if ids is not None and ids == self._previous_ids else 0

@@ -27,7 +27,7 @@ from requests import Request, Response
 
 from ..catalog import OFFSET_CAP, PRIMARY_KEY
 from ..errors import OffsetCapReachedError, PaginationError
-from ..http.urls import query_params, without_query
+from ..http.urls import query_params, request_params, request_url, without_query
 from ..timestamps import epoch_ms
 from .next_link import announced_next
 
@@ -59,10 +59,10 @@ class RecentFirstWalk(BasePaginator):
         self._delivered: set[Any] = set()
 
     def init_request(self, request: Request) -> None:
-        params = {**query_params(request.url or ""), **dict(request.params or {})}
+        params = {**query_params(request_url(request)), **request_params(request)}
         params.update(sort=FIELD, order="desc")
         params.pop("offset", None)
-        self._endpoint = without_query(request.url or "")
+        self._endpoint = without_query(request_url(request))
         self._params = params
         self._limit = int(params.get("limit") or 20)
         self._offset, self._anchor, self.step_backs = 0, None, 0

@@ -24,7 +24,7 @@ from requests import Request
 
 from ..catalog import OFFSET_CAP
 from ..errors import OffsetCapError
-from ..http.urls import query_params
+from ..http.urls import query_params, request_params, request_url
 from .cap_walks import CapWalk
 from .guards import PaginationGuards
 from .next_link import NextLinkPaginator
@@ -61,8 +61,8 @@ class TwoEndedWalk(CapWalk):
 
     def start(self, request: Optional[Request]) -> None:
         if request is not None and self.order is not None:
-            stated = {**query_params(request.url or ""), **dict(request.params or {})}
-            params = dict(request.params or {})
+            stated = {**query_params(request_url(request)), **request_params(request)}
+            params = request_params(request)
             if not stated.get("order"):
                 params["order"] = self.order
             request.params = params

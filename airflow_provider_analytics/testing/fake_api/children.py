@@ -261,7 +261,7 @@ class Children:
             updated = parse_ms(alert["updatedAt"])
             last = max([e.key[0] for e in entries] + [parse_ms(alert["createdAt"])])
             last = min(last, updated)
-            events = []
+            events: list[tuple[str, int, tuple]] = []
             for k in range(n):
                 ms = last + (updated - last) * (k + 1) // n
                 if stream == "logs":

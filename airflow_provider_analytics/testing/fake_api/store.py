@@ -47,7 +47,7 @@ class Table:
     def __init__(self, blobs: list[bytes], columns: dict[str, list]):
         self.blobs = blobs
         self.columns = columns
-        self._keys: dict[str, list] = {}
+        self._keys: dict[str, Any] = {}  # per key prefix: a list, or an index dict
         self._orders: dict[str, list[int]] = {}
         self._results: OrderedDict[tuple, list[int]] = OrderedDict()
         self._ids: dict[str, int] | None = None
@@ -111,8 +111,8 @@ class Table:
         found = self._keys.get(cache_key)
         if found is None:
             found = {v: i for i, v in enumerate(self.values(name)) if v is not None}
-            self._keys[cache_key] = found  # type: ignore[assignment]
-        return found  # type: ignore[return-value]
+            self._keys[cache_key] = found
+        return found
 
     def derived(self, name: str, compute: Callable[[], Any]) -> Any:
         """A value computed from this snapshot once (e.g. another rendering of the blobs)."""
@@ -239,7 +239,7 @@ class Tables:
                         id_to_username={u["id"]: u["username"] for u in users},
                     )
                 base = self._base
-        return base  # type: ignore[return-value]
+        return base
 
     def _freeze_base(self, resource: str) -> None:
         if resource in ("users", "teams"):
