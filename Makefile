@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fake-api clean
+.PHONY: demo test typecheck bench fake-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
+typecheck: $(STAMP)
+	$(VENV)/bin/python -m mypy
+
 bench: $(STAMP)
 	$(VENV)/bin/python bench/sync_throughput.py
 
@@ -25,4 +28,4 @@ fake-api: $(STAMP)
 	$(VENV)/bin/python -m airflow_provider_analytics.testing.fake_api --port 8080
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache
+	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache
