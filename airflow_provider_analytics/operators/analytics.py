@@ -30,6 +30,8 @@ from airflow_provider_analytics.source.errors import ResourceUnsupportedError
 from airflow_provider_analytics.source.paging.guards import PaginationGuards
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from airflow.sdk import Context
 
     from airflow_provider_analytics.pipeline.sync import SyncSummary
@@ -130,7 +132,7 @@ class AnalyticsSyncOperator(BaseOperator):
         config: Optional[dict[str, Any]] = None,
         table_name: Optional[str] = None,
         full_refresh: bool | str = False,
-        backfill_start: Any = None,
+        backfill_start: date | str | float | None = None,
         cursor_field: str = DEFAULT_CURSOR_FIELD,
         lookback_seconds: float = DEFAULT_LOOKBACK_SECONDS,
         deletions: str = DEFAULT_DELETIONS,
@@ -258,7 +260,7 @@ class AnalyticsSyncOperator(BaseOperator):
         for secret in secret_values(self.config):
             mask_secret(secret)
 
-    def _emit_asset_event(self, context: Any, result: dict[str, Any]) -> None:
+    def _emit_asset_event(self, context: Context, result: dict[str, Any]) -> None:
         """Tell Airflow the table changed, with the counts, for DAGs scheduled on its Asset."""
         events = context.get("outlet_events") if hasattr(context, "get") else None
         if events is None:  # execute() called outside a task run

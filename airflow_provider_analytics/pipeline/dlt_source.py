@@ -9,7 +9,7 @@ page goes through the run's sessions: retried, checked before dlt sees it, count
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..source.builtin.arrow_pages import ArrowPageBuilder
 from ..source.builtin.reader import BuiltinReader
@@ -18,7 +18,7 @@ from ..source.http.page_check import PageCheck
 from ..source.http.retry import RetryPolicy
 from ..source.http.pacer import Pacer, PacerStats
 from ..source.http.server_clock import local_now_ms, response_date_ms
-from ..source.http.session import RetryingSession
+from ..source.http.session import OnPage, RetryingSession
 from ..source.incremental import CursorState
 from ..source.plan import BuiltinPlan, ChildPlan, Plan, SeedPlan
 from ..source.timestamps import epoch_ms
@@ -26,6 +26,9 @@ from .deletions import deleted_at_hint
 from .names import schema_name_for
 from .options import SyncOptions
 from .progress import SyncProgress
+
+if TYPE_CHECKING:
+    import requests
 
 #: Rows per Arrow table handed to dlt: several pages, so dlt's per-item work is paid rarely.
 BATCH_ROWS = 5000
@@ -76,8 +79,8 @@ class RunSessions:
     def last_attempts(self) -> int:
         return self._last.last_attempts if self._last is not None else 0
 
-    def _page_counter(self, check: PageCheck) -> Callable[[Any], None]:
-        def on_page(response: Any) -> None:
+    def _page_counter(self, check: PageCheck) -> OnPage:
+        def on_page(response: requests.Response) -> None:
             check(response, self._progress.pages + 1)
             if self._server_start_ms is None:
                 self._server_start_ms = response_date_ms(response)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional, Protocol
 
 from ..source.errors import (
     ForeignHostError,
@@ -14,6 +14,25 @@ from ..source.errors import (
 from ..source.http.retry import header_wait
 from ..source.http.status import api_message, key_refusal
 from ..source.http.urls import origin, origin_text
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from ..source.http.retry import RetryPolicy
+    from ..source.http.session import Wire
+
+
+class RequestSource(Protocol):
+    """What made a run's requests (a session, or a run's sessions), for what a failure does not say itself."""
+
+    @property
+    def policy(self) -> RetryPolicy: ...
+
+    @property
+    def wire(self) -> Optional[Wire]: ...
+
+    @property
+    def last_attempts(self) -> int: ...
 
 
 class SyncError(RuntimeError):
@@ -45,7 +64,7 @@ NOTHING_LOADED = "Nothing was loaded by this run."
 
 
 def sync_error(
-    error: Exception, resource: str, base_url: str, session: Any, target: str, outcome: str = NOTHING_LOADED
+    error: Exception, resource: str, base_url: str, session: RequestSource, target: str, outcome: str = NOTHING_LOADED
 ) -> SyncError:
     """The error to raise for a failed run of `resource` into `target` (dataset.table).
 
@@ -70,7 +89,7 @@ def sync_error(
         )
     response = getattr(root, "response", None)
     status = getattr(response, "status_code", None)
-    if status is not None:
+    if response is not None and status is not None:
         return _status_error(response, status, resource, base_url, session, outcome)
     guard = _pagination_guard_error(error, resource, outcome)
     if guard is not None:
@@ -81,7 +100,9 @@ def sync_error(
     return SyncError(f"{resource}: sync failed: {type(root).__name__}: {root}")
 
 
-def _status_error(response: Any, status: int, resource: str, base_url: str, session: Any, outcome: str) -> SyncError:
+def _status_error(
+    response: Response, status: int, resource: str, base_url: str, session: RequestSource, outcome: str
+) -> SyncError:
     """The API (or a host it redirected to) answered with an error status, after any retries."""
     attempts = _attempts(response, session)
     request_id = _request_id(response)
@@ -105,7 +126,7 @@ def _status_error(response: Any, status: int, resource: str, base_url: str, sess
     )
 
 
-def _throttle_hint(response: Any, session: Any) -> str:
+def _throttle_hint(response: Response, session: RequestSource) -> str:
     """What to do when 429s outlasted the retries; notes when the waits were capped below the API's ask."""
     asked = header_wait(response.headers)
     max_wait = getattr(getattr(session, "policy", None), "max_wait", None)
@@ -133,7 +154,9 @@ def _pagination_guard_error(error: BaseException, resource: str, outcome: str) -
     return None
 
 
-def _no_answer_error(exc: BaseException, resource: str, base_url: str, session: Any, outcome: str) -> SyncError:
+def _no_answer_error(
+    exc: BaseException, resource: str, base_url: str, session: RequestSource, outcome: str
+) -> SyncError:
     """A connection error or timeout that outlasted the retries: the API gave no usable answer."""
     from requests.exceptions import ChunkedEncodingError, ConnectTimeout, ReadTimeout, Timeout
 
@@ -183,13 +206,13 @@ def _find_in_chain(error: BaseException, kinds: tuple[type[BaseException], ...])
     return None
 
 
-def _attempts(failure: Any, session: Any) -> int:
+def _attempts(failure: Response | BaseException, session: RequestSource) -> int:
     """Attempts of the failed request: marked on the response or error by the retrying session."""
     attempts = getattr(failure, "analytics_attempts", None) or getattr(session, "last_attempts", 0)
     return int(attempts or 1)
 
 
-def _redirected_to(response: Any, base_url: str) -> Optional[str]:
+def _redirected_to(response: Response, base_url: str) -> Optional[str]:
     """The origin the response came from when a redirect took the request off the API's host."""
     if not getattr(response, "history", None) or not getattr(response, "url", None):
         return None
@@ -203,7 +226,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def _request_id(response: Any) -> str | None:
+def _request_id(response: Response) -> str | None:
     try:
         body = response.json()
     except Exception:
@@ -211,7 +234,7 @@ def _request_id(response: Any) -> str | None:
     return body.get("requestId") if isinstance(body, dict) else None
 
 
-def _message(response: Any) -> str:
+def _message(response: Response) -> str:
     try:
         message = api_message(response.json())
         if message:
@@ -221,7 +244,7 @@ def _message(response: Any) -> str:
     return (response.text or response.reason or "")[:500]
 
 
-def child_sync_error(error: Exception, resource: str, base_url: str, session: Any, target: str,
+def child_sync_error(error: Exception, resource: str, base_url: str, session: RequestSource, target: str,
                      parents_loaded: int) -> SyncError:
     """A failed sync of a resource read per parent: names the parent whose read failed and what stays loaded."""
     from ..source.errors import ParentRecordsError

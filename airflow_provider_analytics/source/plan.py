@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from urllib.parse import quote
 
@@ -26,6 +26,10 @@ from .paging.two_ended import TwoEndedPaginator
 from .schema_hints import column_hints
 from .seed_config import SeedPlan, plan_seed_resource
 from .settings import ApiSettings
+
+if TYPE_CHECKING:
+    from dlt.sources.helpers.rest_client.auth import AuthConfigBase
+    from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 __all__ = ["BuiltinPlan", "ChildPlan", "Plan", "SeedPlan", "plan_for"]
 
@@ -47,7 +51,7 @@ class BuiltinPlan:
     retry_policy: RetryPolicy
     columns: Mapping[str, dict[str, Any]]
     page_check: PageCheck
-    auth: Any = field(repr=False)
+    auth: AuthConfigBase = field(repr=False)
     wire: Optional[Wire] = None
     teams: Optional["BuiltinPlan"] = None
 
@@ -84,7 +88,7 @@ class BuiltinPlan:
             params["limit"] = self.page_size
         return params
 
-    def listing_paginator(self) -> Any:
+    def listing_paginator(self) -> BasePaginator:
         """A new paginator for a walk of the whole listing (the resources read whole on every run)."""
         from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
@@ -149,7 +153,7 @@ class ChildPlan:
         return self.parent.guards
 
     @property
-    def auth(self) -> Any:
+    def auth(self) -> AuthConfigBase:
         return self.parent.auth
 
     @property
@@ -167,7 +171,7 @@ class ChildPlan:
         """The endpoint of one parent's records (the id quoted into the path)."""
         return self.base_url.rstrip("/") + self.spec.path.format(id=quote(str(parent_id), safe=""))
 
-    def paginator(self) -> Any:
+    def paginator(self) -> BasePaginator:
         """A new paginator for one parent's records: next links (logs, notes) or one page."""
         from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 

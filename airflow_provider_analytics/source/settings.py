@@ -13,6 +13,8 @@ from .errors import ApiSettingsError
 from .flavour import FLAVOUR_JSM, FLAVOUR_NAMES, FLAVOUR_OPSGENIE, FLAVOURS
 
 if TYPE_CHECKING:  # the session loads requests; settings are read at DAG-parse time
+    from dlt.sources.helpers.rest_client.auth import AuthConfigBase
+
     from .http.session import Wire
 
 DEFAULT_AUTH_HEADER = "Authorization"
@@ -130,7 +132,7 @@ class ApiSettings:
         """Every form of the secret a request carries (to mask in logs): the key, and the basic-auth value."""
         return (self.api_key, self.auth_value.partition(" ")[2]) if self.flavour == FLAVOUR_JSM else (self.api_key,)
 
-    def dlt_auth(self) -> Any:
+    def dlt_auth(self) -> AuthConfigBase:
         """dlt's auth for the REST client: the key in the configured header, or basic auth (successor API)."""
         if self.flavour == FLAVOUR_JSM:
             from dlt.sources.helpers.rest_client.auth import HttpBasicAuth

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Iterator
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import urlsplit
 
+import requests
 from requests import HTTPError, Request
 from requests.utils import resolve_proxies
 
@@ -47,6 +48,10 @@ from ..timestamps import epoch_ms
 from .concurrent_pages import concurrent_pages
 from .slices import Slice, plan_slices
 
+if TYPE_CHECKING:
+    from dlt.sources.helpers.rest_client.auth import AuthConfigBase
+    from dlt.sources.helpers.rest_client.paginators import BasePaginator
+
 __all__ = ["BuiltinReader", "read_pages"]
 
 Page = list[dict[str, Any]]
@@ -54,7 +59,12 @@ log = logging.getLogger(__name__)
 
 
 def read_pages(
-    session: Any, url: str, params: dict[str, Any], paginator: Any, auth: Any = None, data_selector: str = DATA_SELECTOR
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    paginator: BasePaginator,
+    auth: Optional[AuthConfigBase] = None,
+    data_selector: str = DATA_SELECTOR,
 ) -> Iterator[Page]:
     """Pages of a listing, as dlt's REST client reads them, without its per-page JSONPath work.
 
@@ -221,7 +231,9 @@ class BuiltinReader:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _read(self, paginator: Any, session: Any = None, query: Optional[str] = None) -> Generator[Page, None, None]:
+    def _read(
+        self, paginator: BasePaginator, session: Optional[requests.Session] = None, query: Optional[str] = None
+    ) -> Generator[Page, None, None]:
         plan = self.plan
         params = {**plan.params, "query": query} if query else plan.params
         yield from read_pages(session or self.new_session(), plan.url, params, paginator, plan.auth,
@@ -267,7 +279,7 @@ class BuiltinReader:
         pages.close()
         yield from concurrent_pages(self.slices, read, self.max_concurrent_requests)
 
-    def _latest(self, session: Any, field: str, since: int, query: Optional[str]) -> Optional[int]:
+    def _latest(self, session: requests.Session, field: str, since: int, query: Optional[str]) -> Optional[int]:
         """The highest value of `field` now: one record, newest first."""
         plan = self.plan
         terms = [query] if query else []
@@ -311,7 +323,7 @@ def _searched_since(bound: int) -> PageFilter:
     return check
 
 
-def _message(response: Any) -> str:
+def _message(response: requests.Response) -> str:
     """The API's error message, short."""
     try:
         message = api_message(response.json())

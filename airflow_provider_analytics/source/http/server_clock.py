@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from requests import Response
 
 __all__ = ["http_date", "local_now_ms", "response_date_ms"]
 
@@ -25,7 +28,7 @@ def http_date(value: Optional[str]) -> Optional[datetime]:
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
-def response_date_ms(response: Any) -> Optional[int]:
+def response_date_ms(response: Response) -> Optional[int]:
     """The response's `Date` header in epoch ms (whole seconds, rounded down), or None."""
     when = http_date(getattr(response, "headers", {}).get("Date"))
     return int(when.timestamp()) * 1000 if when is not None else None
