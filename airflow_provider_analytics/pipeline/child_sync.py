@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..source.builtin.arrow_pages import ArrowPageBuilder
 from ..source.children.reader import ChildReader
@@ -25,6 +25,8 @@ from .options import SyncOptions
 from .progress import SyncProgress
 from .warehouse import Warehouse
 
+if TYPE_CHECKING:
+    from dlt import Pipeline
 
 
 @dataclass
@@ -61,7 +63,7 @@ def child_reader(plan: ChildPlan, sessions: RunSessions, options: SyncOptions, l
 
 
 def load_children(
-    pipeline: Any,
+    pipeline: Pipeline,
     plan: ChildPlan,
     loads: ChildLoads,
     progress: SyncProgress,

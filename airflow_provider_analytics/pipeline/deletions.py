@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlt import Pipeline
 
 DELETED_AT_COLUMN = "_deleted_at"
 DELETION_MODES = ("mark", "remove", "keep")
@@ -61,7 +64,7 @@ class SeenIds:
         return record
 
 
-def apply_deletions(pipeline: Any, table: str, seen_ids: Iterable[Any], mode: str, key: str = "id") -> int:
+def apply_deletions(pipeline: Pipeline, table: str, seen_ids: Iterable[Any], mode: str, key: str = "id") -> int:
     """Mark or remove the rows of `table` whose keys the latest snapshot did not contain; returns how many."""
     if mode == "keep":
         return 0
@@ -98,7 +101,7 @@ def apply_deletions(pipeline: Any, table: str, seen_ids: Iterable[Any], mode: st
 
 
 def apply_child_deletions(
-    pipeline: Any,
+    pipeline: Pipeline,
     table: str,
     parent_column: str,
     key_columns: Sequence[str],
