@@ -29,6 +29,7 @@ from .progress import SyncProgress
 
 if TYPE_CHECKING:
     import requests
+    from dlt.extract import DltResource, DltSource
 
 #: Rows per Arrow table handed to dlt: several pages, so dlt's per-item work is paid rarely.
 BATCH_ROWS = 5000
@@ -97,7 +98,7 @@ def dlt_source(
     *,
     cursor: Optional[CursorState] = None,
     seen: Optional[Seen] = None,
-) -> Any:
+) -> DltSource:
     """A dlt source with the plan's one resource, hinted for its table.
 
     :param cursor: the stored cursor of an incremental resource (it advances as pages arrive).
@@ -120,7 +121,7 @@ def _builtin_source(
     schema_name: str,
     cursor: Optional[CursorState],
     seen: Optional[Seen],
-) -> Any:
+) -> DltSource:
     import dlt
 
     reader = BuiltinReader(
@@ -170,14 +171,14 @@ def _builtin_source(
     dlt_resource = dlt.resource(pages_as_tables, name=plan.resource, primary_key=plan.spec.key, write_disposition="merge")()
 
     @dlt.source(name=schema_name)
-    def analytics() -> Any:
+    def analytics() -> DltResource:
         return dlt_resource
 
     return analytics()
 
 
 def _seed_source(plan: SeedPlan, sessions: RunSessions, progress: SyncProgress, schema_name: str,
-                 seen: Optional[Seen]) -> Any:
+                 seen: Optional[Seen]) -> DltSource:
     from dlt.sources.rest_api import rest_api_source
 
     source = rest_api_source(plan.dlt_config(sessions.new()), name=schema_name).with_resources(plan.resource)
@@ -202,7 +203,7 @@ def _account(page: list[Any], progress: SyncProgress, seen: Optional[Seen], curs
             cursor.see(newest)
 
 
-def apply_table_hints(dlt_resource: Any, plan: Plan, table: str, options: SyncOptions) -> None:
+def apply_table_hints(dlt_resource: DltResource, plan: Plan, table: str, options: SyncOptions) -> None:
     """Typed, described columns from the resource's JSON Schema; nested data as JSON columns.
 
     When a record arrives twice in one load (changed while the sync ran), the merge keeps the
