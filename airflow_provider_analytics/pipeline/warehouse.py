@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
+
+from ..source.log import Log
+
+if TYPE_CHECKING:
+    from dlt.common.destination import Destination
 
 #: A lock factory: (dataset, logger) -> a context manager held while a sync changes the dataset.
-WriteLock = Callable[[str, Any], AbstractContextManager[None]]
+WriteLock = Callable[[str, Optional[Log]], AbstractContextManager[None]]
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,7 @@ class Warehouse:
     :param arrow_file_format: the load file format for Arrow pages (None: the destination's own).
     """
 
-    factory: Callable[..., Any]
+    factory: Callable[..., Destination[Any, Any]]
     kind: str
     location: str
     asset_base: str
@@ -36,11 +41,11 @@ class Warehouse:
     is_single_writer: bool = False
     arrow_file_format: str | None = None
 
-    def destination(self, **options: Any) -> Any:
+    def destination(self, **options: Any) -> Destination[Any, Any]:
         """A dlt destination; `options` are destination settings such as staging_dataset_name_layout."""
         return self.factory(**options)
 
-    def write_lock(self, dataset: str, logger: Any = None) -> AbstractContextManager[None]:
+    def write_lock(self, dataset: str, logger: Optional[Log] = None) -> AbstractContextManager[None]:
         """Held while a sync changes `dataset`'s structure (a single-writer file: while it touches it at all)."""
         if self.lock is None:
             return nullcontext()
