@@ -7,7 +7,7 @@ its parent's plan) or in a seed-style config (a `SeedPlan`, run by dlt's REST AP
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -99,7 +99,7 @@ class BuiltinPlan:
         return NextLinkPaginator(base_url=self.base_url, guards=self.guards)
 
     def keyset_paginator(
-        self, cursor_field: str, start: Optional[int], end: Optional[int] = None, delivered: Any = ()
+        self, cursor_field: str, start: Optional[int], end: Optional[int] = None, delivered: Iterable[Any] = ()
     ) -> KeysetPaginator:
         """A new keyset walk of `start <= cursor_field < end` (end None: open)."""
         return KeysetPaginator(cursor_field=cursor_field, resource=self.resource, start=start, end_ms=end,

@@ -22,6 +22,7 @@ from requests import Request, Response
 from ..errors import ForeignHostError, MaxPagesExceededError, PaginationError, PaginationLoopError
 from ..http.urls import DEFAULT_PORTS, Origin, normalized, origin, origin_text, origin_url, page_for_log, request_url
 from ..templates import is_falsy
+from .cap_walks import CapWalk
 from .guards import PaginationGuards
 
 __all__ = ["NextLinkPaginator", "announced_next"]
@@ -59,7 +60,7 @@ class NextLinkPaginator(BaseNextUrlPaginator):
         self,
         base_url: Optional[str] = None,
         guards: Optional[PaginationGuards] = None,
-        cap_walk: Any = None,
+        cap_walk: Optional[CapWalk] = None,
     ) -> None:
         super().__init__()
         if base_url is not None:
@@ -82,7 +83,7 @@ class NextLinkPaginator(BaseNextUrlPaginator):
         self._previous_ids: Optional[tuple[Any, ...]] = None
         self._repeats = 0
         self.pages = 0
-        self._walk: Any = None
+        self._walk: Optional[CapWalk] = None
         self._walk_chosen = False
 
     # -- dlt paginator interface -------------------------------------------------
@@ -138,7 +139,7 @@ class NextLinkPaginator(BaseNextUrlPaginator):
 
     # -- extension points -------------------------------------------------------
 
-    def walk_for(self, url: str) -> Any:
+    def walk_for(self, url: str) -> Optional[CapWalk]:
         """The cap walk for a listing at `url` (None: the listing ends where the links end)."""
         return self.cap_walk
 

@@ -16,6 +16,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ..errors import PaginationError, TemplateRenderError
 from ..templates import check_template, is_falsy, render
+from .cap_walks import CapWalk
 from .guards import PaginationGuards
 from .next_link import NextLinkPaginator
 
@@ -40,7 +41,7 @@ class TemplateCursorPaginator(NextLinkPaginator):
         cursor_value: str,
         stop_condition: Optional[str] = None,
         config: Optional[dict[str, Any]] = None,
-        cap_walks: Optional[dict[str, Any]] = None,
+        cap_walks: Optional[dict[str, CapWalk]] = None,
         base_url: Optional[str] = None,
         guards: Optional[PaginationGuards] = None,
     ) -> None:
@@ -60,7 +61,7 @@ class TemplateCursorPaginator(NextLinkPaginator):
         self.config = dict(config or {})
         self.cap_walks = {"/" + path.strip("/"): walk for path, walk in (cap_walks or {}).items()}
 
-    def walk_for(self, url: str) -> Any:
+    def walk_for(self, url: str) -> Optional[CapWalk]:
         path = urlsplit(url).path.rstrip("/")
         for endpoint, walk in self.cap_walks.items():
             if path == endpoint or path.endswith(endpoint):
