@@ -58,5 +58,5 @@ def mssql_from_connection(conn: Any) -> Warehouse:
     resolved(credentials, conn, kind)
     location = f"mssql://{credentials.host}:{credentials.port}/{credentials.database}"
     # named as Airflow's MSSQL provider names it for OpenLineage: mssql://host:port, database.schema.table
-    lineage = partial(catalog_lineage, f"mssql://{credentials.host}:{credentials.port}", credentials.database)
+    lineage = partial(catalog_lineage, f"mssql://{credentials.host.lower()}:{credentials.port}", credentials.database)
     return remote_warehouse(partial(dlt.destinations.mssql, credentials=credentials), kind, location, lineage=lineage)
