@@ -105,6 +105,10 @@ class AnalyticsSyncOperator(BaseOperator):
     `Warehouse.asset_uri`) through the asset alias `analytics_sync`, with the row counts in its
     extra; downstream DAGs can be scheduled on that URI. With `.partial()`, pass
     `outlets=[AssetAlias(ASSET_ALIAS)]` yourself: partial() does not apply this default.
+
+    With Airflow's OpenLineage provider installed, each run also reports the endpoint it read and
+    the table it wrote as OpenLineage datasets, with the table's schema and the run's counts
+    (docs/lineage.md).
     """
 
     template_fields: Sequence[str] = (
