@@ -32,8 +32,8 @@ from airflow_provider_analytics.source.paging.guards import PaginationGuards
 if TYPE_CHECKING:
     from datetime import date
 
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
-
     from airflow_provider_analytics.pipeline.sync import SyncSummary
     from airflow_provider_analytics.pipeline.warehouse import Warehouse
     from airflow_provider_analytics.source.settings import ApiSettings
@@ -107,6 +107,10 @@ class AnalyticsSyncOperator(BaseOperator):
     `Warehouse.asset_uri`) through the asset alias `analytics_sync`, with the row counts in its
     extra; downstream DAGs can be scheduled on that URI. With `.partial()`, pass
     `outlets=[AssetAlias(ASSET_ALIAS)]` yourself: partial() does not apply this default.
+
+    With Airflow's OpenLineage provider installed, each run also reports the endpoint it read and
+    the table it wrote as OpenLineage datasets, with the table's schema and the run's counts
+    (docs/lineage.md).
     """
 
     template_fields: Sequence[str] = (
@@ -200,13 +204,16 @@ class AnalyticsSyncOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_analytics.hooks.analytics import AnalyticsHook
+        from airflow_provider_analytics.operators.lineage import sync_lineage
         from airflow_provider_analytics.warehouses import resolve_warehouse
 
         options = self.sync_options()
         api = AnalyticsHook(analytics_conn_id=self.analytics_conn_id).get_conn()
         self._mask_config_secrets()
         warehouse = resolve_warehouse(self.warehouse_conn_id)
+        self.sync_lineage = sync_lineage(self.resource, api, self.config, warehouse, options)  # for OpenLineage
         summary = self._run(api, warehouse, options)
+        self.sync_lineage = self.sync_lineage.finished(summary)
         result = summary.as_dict()
         result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
         self._emit_asset_event(context, result)
@@ -248,6 +255,23 @@ class AnalyticsSyncOperator(BaseOperator):
                     "skipped, as on_not_found='skip' asks."
                 ) from None
             raise
+
+    def get_openlineage_facets_on_start(self) -> OperatorLineage:
+        """The endpoint and the table this run will read and write (OpenLineage; called before `execute`)."""
+        from airflow_provider_analytics.operators.lineage import planned_lineage
+        from airflow_provider_analytics.operators.lineage_facets import operator_lineage
+
+        return operator_lineage(planned_lineage(self.resource, self.analytics_conn_id, self.warehouse_conn_id,
+                                                self.config, self.sync_options, self.log))
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The datasets with the rows loaded, the table's schema and what the run did (OpenLineage).
+
+        Also what a failed run reports: the datasets, as far as `execute` got, without counts.
+        """
+        from airflow_provider_analytics.operators.lineage_facets import operator_lineage
+
+        return operator_lineage(getattr(self, "sync_lineage", None))
 
     def _mask_config_secrets(self) -> None:
         """A key written into `config` gets the same masking as the connection's password."""

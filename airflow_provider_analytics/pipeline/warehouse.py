@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..source.log import Log
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: A lock factory: (dataset, logger) -> a context manager held while a sync changes the dataset.
 WriteLock = Callable[[str, Optional[Log]], AbstractContextManager[None]]
+#: (dataset, table) -> the table's OpenLineage (namespace, name), as the official integrations name it.
+LineageNaming = Callable[[str, str], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Warehouse:
     :param lock: held while a sync changes a dataset's structure (None: no lock needed).
     :param is_single_writer: one writer at a time (a DuckDB file): every touch of it happens under the lock.
     :param arrow_file_format: the load file format for Arrow pages (None: the destination's own).
+    :param lineage: how OpenLineage names its tables (set by each connection type in `warehouses/`).
     """
 
     factory: Callable[..., Destination[Any, Any]]
@@ -40,6 +43,7 @@ class Warehouse:
     lock: WriteLock | None = None
     is_single_writer: bool = False
     arrow_file_format: str | None = None
+    lineage: LineageNaming | None = field(default=None, compare=False)
 
     def destination(self, **options: Any) -> Destination[Any, Any]:
         """A dlt destination; `options` are destination settings such as staging_dataset_name_layout."""
@@ -59,3 +63,11 @@ class Warehouse:
         uses), `snowflake://<account>/<database>/<dataset>/<table>`, ...
         """
         return f"{self.asset_base.rstrip('/')}/{dataset}/{table}"
+
+    def lineage_dataset(self, dataset: str, table: str) -> tuple[str, str] | None:
+        """The table as OpenLineage datasets name it, (namespace, name); None for a warehouse without a rule.
+
+        The official integrations' names (`postgres://host:5432`, `database.schema.table`, ...), so
+        that lineage from this sync joins lineage from the jobs that read the table.
+        """
+        return self.lineage(dataset, table) if self.lineage is not None else None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_analytics.connection_extras import extra_field
-from airflow_provider_analytics.pipeline.warehouse import Warehouse, WriteLock
+from airflow_provider_analytics.pipeline.warehouse import LineageNaming, Warehouse, WriteLock
 
 #: How long a sync waits for another one holding a warehouse lock before it gives up.
 LOCK_TIMEOUT_SECONDS = 4 * 3600.0
@@ -41,9 +41,20 @@ def remote_warehouse(
     location: str,
     lock: WriteLock | None = None,
     arrow_file_format: str | None = None,
+    lineage: LineageNaming | None = None,
 ) -> Warehouse:
     """A warehouse reached over the network: its Asset URIs start with its location; writers run in parallel."""
-    return Warehouse(factory, kind, location, asset_base=location, lock=lock, arrow_file_format=arrow_file_format)
+    return Warehouse(factory, kind, location, asset_base=location, lock=lock, arrow_file_format=arrow_file_format,
+                     lineage=lineage)
+
+
+def catalog_lineage(namespace: str, catalog: str, dataset: str, table: str) -> tuple[str, str]:
+    """OpenLineage's name for a table of a three-level warehouse: `{database}.{schema}.{table}` in its namespace.
+
+    The dataset naming spec's rule for PostgreSQL, Redshift, Snowflake, BigQuery (project) and the
+    one Airflow's MSSQL and Databricks providers follow (catalog); bind it with `functools.partial`.
+    """
+    return namespace, f"{catalog}.{dataset}.{table}"
 
 
 def missing(conn: Any, kind: str, what: str) -> WarehouseConfigError:

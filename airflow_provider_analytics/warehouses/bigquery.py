@@ -14,7 +14,7 @@ from typing import Any
 from airflow_provider_analytics.connection_extras import extra_field
 from airflow_provider_analytics.pipeline.warehouse import Warehouse
 
-from .base import WarehouseConfigError, missing, remote_warehouse, resolved
+from .base import WarehouseConfigError, catalog_lineage, missing, remote_warehouse, resolved
 
 CONN_TYPE = "google_cloud_platform"
 
@@ -100,6 +100,8 @@ def bigquery_from_connection(conn: Any) -> Warehouse:
         options["project_id"] = project  # the project jobs run in; the key may belong to another
     if location:
         options["location"] = location
+    project_id = project or credentials.project_id
     return remote_warehouse(
-        partial(dlt.destinations.bigquery, **options), "bigquery", f"bigquery://{project or credentials.project_id}"
+        partial(dlt.destinations.bigquery, **options), "bigquery", f"bigquery://{project_id}",
+        lineage=partial(catalog_lineage, "bigquery", project_id),  # the spec's namespace is `bigquery` alone
     )

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from airflow_provider_analytics.connection_extras import extra_field
 from airflow_provider_analytics.pipeline.warehouse import Warehouse
 
-from .base import missing, remote_warehouse, resolved
+from .base import catalog_lineage, missing, remote_warehouse, resolved
 
 
 def databricks_from_connection(conn: Any) -> Warehouse:
@@ -41,4 +41,7 @@ def databricks_from_connection(conn: Any) -> Warehouse:
     credentials.access_token = token
     resolved(credentials, conn, kind)
     location = f"databricks://{host}/{catalog}"
-    return remote_warehouse(partial(dlt.destinations.databricks, credentials=credentials), kind, location)
+    # named as Airflow's Databricks provider names it for OpenLineage: databricks://host, catalog.schema.table
+    lineage = partial(catalog_lineage, f"databricks://{host}", catalog)
+    return remote_warehouse(partial(dlt.destinations.databricks, credentials=credentials), kind, location,
+                            lineage=lineage)

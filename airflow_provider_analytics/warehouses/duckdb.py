@@ -15,7 +15,7 @@ from typing import Any
 from airflow_provider_analytics.connection_extras import extra_field
 from airflow_provider_analytics.pipeline.warehouse import Warehouse
 
-from .base import LOCK_TIMEOUT_SECONDS, WarehouseConfigError, lock_timeout_error, log_waiting
+from .base import LOCK_TIMEOUT_SECONDS, WarehouseConfigError, catalog_lineage, lock_timeout_error, log_waiting
 from .motherduck import MOTHERDUCK_PREFIX, motherduck_from_connection
 
 DUCKDB_PATH_ENV = "AIRFLOW__ANALYTICS__DUCKDB_PATH"
@@ -90,6 +90,9 @@ def duckdb_warehouse(path: str | os.PathLike[str], memory_limit: str | None = DU
         asset_base=f"duckdb://{file.resolve()}",
         lock=lock,
         is_single_writer=True,
+        # as OpenLineage's dbt integration names it: duckdb://<path>, <catalog>.<schema>.<table>; DuckDB names
+        # a file's catalog after its name up to the first dot (warehouse.duckdb -> warehouse)
+        lineage=partial(catalog_lineage, f"duckdb://{file.resolve()}", file.name.split(".", 1)[0]),
     )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 from airflow_provider_analytics.pipeline.warehouse import Warehouse
 
-from .base import missing, remote_warehouse, resolved
+from .base import catalog_lineage, missing, remote_warehouse, resolved
 
 #: A DuckDB path starting with this names a MotherDuck database.
 MOTHERDUCK_PREFIX = "md:"
@@ -54,6 +54,9 @@ def motherduck_from_connection(conn: Any) -> Warehouse:
     if params:
         credentials.query = params
     resolved(credentials, conn, kind)
+    # OpenLineage's dbt integration names a MotherDuck table duckdb://md:<database>, <database>.<schema>.<table>
+    lineage = partial(catalog_lineage, f"duckdb://{MOTHERDUCK_PREFIX}{database}", database)
     return remote_warehouse(
-        partial(dlt.destinations.motherduck, credentials=credentials), kind, f"motherduck://{database}"
+        partial(dlt.destinations.motherduck, credentials=credentials), kind, f"motherduck://{database}",
+        lineage=lineage,
     )

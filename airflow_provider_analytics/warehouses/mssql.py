@@ -12,7 +12,7 @@ from typing import Any
 from airflow_provider_analytics.connection_extras import extra_field
 from airflow_provider_analytics.pipeline.warehouse import Warehouse
 
-from .base import WarehouseConfigError, needs_extra, remote_warehouse, resolved, server_credentials
+from .base import WarehouseConfigError, catalog_lineage, needs_extra, remote_warehouse, resolved, server_credentials
 
 #: Extras passed on to the ODBC connection string (matched case-insensitively).
 MSSQL_ODBC_EXTRAS = ("encrypt", "trustservercertificate")
@@ -57,4 +57,6 @@ def mssql_from_connection(conn: Any) -> Warehouse:
         credentials.query = odbc  # dlt appends these to the ODBC connection string
     resolved(credentials, conn, kind)
     location = f"mssql://{credentials.host}:{credentials.port}/{credentials.database}"
-    return remote_warehouse(partial(dlt.destinations.mssql, credentials=credentials), kind, location)
+    # named as Airflow's MSSQL provider names it for OpenLineage: mssql://host:port, database.schema.table
+    lineage = partial(catalog_lineage, f"mssql://{credentials.host.lower()}:{credentials.port}", credentials.database)
+    return remote_warehouse(partial(dlt.destinations.mssql, credentials=credentials), kind, location, lineage=lineage)

@@ -19,6 +19,7 @@ from .base import (
     WarehouseConfigError,
     lock_timeout_error,
     log_waiting,
+    catalog_lineage,
     remote_warehouse,
     set_connect_timeout,
 )
@@ -100,4 +101,6 @@ def postgres_from_connection(conn: Any) -> Warehouse:
     return remote_warehouse(
         partial(dlt.destinations.postgres, credentials=credentials), "postgres", location, lock,
         arrow_file_format="insert_values",
+        # as Airflow's postgres provider names it for OpenLineage (the host as a URL parser reads it: lower case)
+        lineage=partial(catalog_lineage, f"postgres://{credentials.host.lower()}:{credentials.port}", database),
     )

@@ -14,6 +14,17 @@ from airflow_provider_analytics.pipeline.warehouse import Warehouse
 from .base import WarehouseConfigError, missing, remote_warehouse, resolved
 
 
+def snowflake_lineage(account: str, database: str, dataset: str, table: str) -> tuple[str, str]:
+    """`snowflake://{account}` (OpenLineage's normal form of the account), `DATABASE.SCHEMA.TABLE`.
+
+    Upper case, as Snowflake stores the unquoted names dlt writes and as Airflow's Snowflake
+    provider reports them. Imports OpenLineage's account rule, so it runs only when lineage is emitted.
+    """
+    from openlineage.common.provider.snowflake import fix_account_name
+
+    return f"snowflake://{fix_account_name(account)}", f"{database}.{dataset}.{table}".upper()
+
+
 def _check_private_key(conn: Any, private_key: str, passphrase: str | None) -> None:
     """Decode the key now, so a wrong passphrase fails here and not at the first load."""
     from dlt.common.libs.cryptography import decode_private_key
@@ -87,4 +98,5 @@ def snowflake_from_connection(conn: Any) -> Warehouse:
     if credentials.private_key:
         _check_private_key(conn, credentials.private_key, credentials.private_key_passphrase)
     location = f"snowflake://{account}/{database}"
-    return remote_warehouse(partial(dlt.destinations.snowflake, credentials=credentials), kind, location)
+    return remote_warehouse(partial(dlt.destinations.snowflake, credentials=credentials), kind, location,
+                            lineage=partial(snowflake_lineage, account, database))
