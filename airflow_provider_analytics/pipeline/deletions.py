@@ -16,13 +16,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from ..source.errors import OptionError
+
 DELETED_AT_COLUMN = "_deleted_at"
 DELETION_MODES = ("mark", "remove", "keep")
 DEFAULT_DELETIONS = "mark"
 _CHUNK = 500
 
 
-class DeletionConfigError(ValueError):
+class DeletionConfigError(OptionError):
     """An unknown deletion mode."""
 
 
