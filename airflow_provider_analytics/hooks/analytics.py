@@ -9,7 +9,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_analytics import CONN_TYPE, DEFAULT_CONN_ID, UI_FIELD_BEHAVIOUR
 from airflow_provider_analytics.connection_extras import extra_field
-from airflow_provider_analytics.source.flavour import api_base_url, flavour_of
+from airflow_provider_analytics.source.flavour import FLAVOUR_OPSGENIE, OPSGENIE_BASE_URL, api_base_url, flavour_of
 from airflow_provider_analytics.source.settings import (
     AUTO_RATE,
     DEFAULT_AUTH_HEADER,
@@ -23,6 +23,9 @@ from airflow_provider_analytics.source.settings import (
 
 #: What Airflow shows in place of a secret; a header name saved as this came from a masked form.
 MASKED = "***"
+#: The connection type of the OpsGenie provider (`apache-airflow-providers-opsgenie`): an existing one
+#: can be used as it is (host = base URL, empty for the default; password = the key).
+OPSGENIE_CONN_TYPE = "opsgenie"
 
 
 class AnalyticsConnectionError(ValueError):
@@ -40,6 +43,9 @@ class AnalyticsHook(BaseHook):
     `Retry-After` / `X-RateLimit-Period-In-Sec` hints and backoff steps),
     `max_requests_per_second` (requests per second each sync task may send, or `auto` to learn
     the account's budget).
+
+    The OpsGenie provider's `opsgenie` connection works too, read as its own hook reads it: host =
+    base URL (empty: https://api.opsgenie.com), password = key. It always speaks the OpsGenie API.
     """
 
     conn_name_attr = "analytics_conn_id"
@@ -71,7 +77,8 @@ class AnalyticsHook(BaseHook):
         extras = conn.extra_dejson or {}
         try:
             host_url = self._base_url(conn)
-            flavour = flavour_of(host_url, extra_field(extras, "api_flavour", CONN_TYPE))
+            flavour = FLAVOUR_OPSGENIE if _is_opsgenie(conn) else flavour_of(
+                host_url, extra_field(extras, "api_flavour", CONN_TYPE))
             settings = ApiSettings(
                 base_url=api_base_url(host_url, flavour, extra_field(extras, "cloud_id", CONN_TYPE)),
                 api_key=conn.password or "",
@@ -92,10 +99,12 @@ class AnalyticsHook(BaseHook):
 
     def _base_url(self, conn: Any) -> str:
         host = (conn.host or "").strip()
+        if not host and _is_opsgenie(conn):
+            return OPSGENIE_BASE_URL
         if not host:
             raise AnalyticsConnectionError(
                 f"Connection '{self.analytics_conn_id}' has no host: set it to the API base URL, "
-                "e.g. https://api.opsgenie.com."
+                f"e.g. {OPSGENIE_BASE_URL}."
             )
         if "://" not in host:
             scheme = conn.schema if conn.schema in ("http", "https") else "https"
@@ -113,6 +122,11 @@ class AnalyticsHook(BaseHook):
         except (AnalyticsConnectionError, ValueError) as error:
             return False, str(error)
         return probe_api(settings)
+
+
+def _is_opsgenie(conn: Any) -> bool:
+    """A connection of the OpsGenie provider's type: the OpsGenie API, never its successor."""
+    return (conn.conn_type or "").strip().lower() == OPSGENIE_CONN_TYPE
 
 
 def _key_header(extras: dict[str, Any]) -> str:

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from airflow.sdk import Asset, AssetAlias, BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_analytics import DEFAULT_CONN_ID
+from airflow_provider_analytics.operators.failures import ApiKeyRefusedFailure, failing_fast  # noqa: F401 (importable here)
 from airflow_provider_analytics.pipeline.deletions import DEFAULT_DELETIONS
-from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SyncError
+from airflow_provider_analytics.pipeline.errors import SyncError
 from airflow_provider_analytics.pipeline.options import (
     DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_DATASET,
@@ -47,10 +47,6 @@ ON_UNSUPPORTED = ("fail", "skip")
 #: The summary fields an Asset event carries in its extra.
 ASSET_EXTRA_FIELDS = ("resource", "dataset", "table", "warehouse", "rows", "table_rows", "deleted", "mode",
                       "records_fetched", "pages")
-
-
-class ApiKeyRefusedFailure(AirflowFailException, ApiKeyRefusedError):
-    """The key was refused: the task fails at once, without the retries that cannot help."""
 
 
 class AnalyticsSyncOperator(BaseOperator):
@@ -202,6 +198,7 @@ class AnalyticsSyncOperator(BaseOperator):
             use_airflow_secrets=self.use_dlt_airflow_secrets,
         )
 
+    @failing_fast  # what no retry can fix fails the task at once: operators/failures.py
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_analytics.hooks.analytics import AnalyticsHook
         from airflow_provider_analytics.operators.lineage import sync_lineage
@@ -233,19 +230,17 @@ class AnalyticsSyncOperator(BaseOperator):
         return result
 
     def _run(self, api: ApiSettings, warehouse: Warehouse, options: SyncOptions) -> SyncSummary:
-        """The sync, its failures said the Airflow way: a refused key fails at once, a 404 may skip."""
+        """The sync, with the skips the operator's options ask for; `execute` fails what no retry can fix."""
         from airflow_provider_analytics.pipeline.sync import run_sync
 
         try:
             return run_sync(self.resource, api, warehouse, options, config=self.config, logger=self.log)
-        except ApiKeyRefusedError as error:  # a retry would be refused again: fail without retrying
-            raise ApiKeyRefusedFailure(str(error)) from None
         except ResourceUnsupportedError as error:  # the same answer on every retry
             from airflow.sdk.exceptions import AirflowSkipException
 
             if self.on_unsupported == "skip":
                 raise AirflowSkipException(f"{error} Skipped, as on_unsupported='skip' asks.") from None
-            raise AirflowFailException(str(error)) from None
+            raise
         except SyncError as error:
             if self.on_not_found == "skip" and _http_status(error.__cause__) == 404:
                 from airflow.sdk.exceptions import AirflowSkipException

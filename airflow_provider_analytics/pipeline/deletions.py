@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dlt import Pipeline
 
+from ..source.errors import OptionError
+
 DELETED_AT_COLUMN = "_deleted_at"
 DELETION_MODES = ("mark", "remove", "keep")
 DEFAULT_DELETIONS = "mark"
 _CHUNK = 500
 
 
-class DeletionConfigError(ValueError):
+class DeletionConfigError(OptionError):
     """An unknown deletion mode."""
 
 

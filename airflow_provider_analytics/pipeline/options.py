@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..source.errors import OptionError
 from ..source.incremental import IncrementalOptions
 from ..source.paging.guards import PaginationGuards
 from .deletions import DEFAULT_DELETIONS, check_mode
@@ -32,7 +33,7 @@ def as_bool(value: Any, name: str) -> bool:
         return True
     if text in ("false", "0", "no", "off", "", "none"):
         return False
-    raise ValueError(f"{name} must be true or false, not {value!r}")
+    raise OptionError(f"{name} must be true or false, not {value!r}")
 
 
 def _is_number(value: Any) -> bool:
@@ -79,19 +80,19 @@ class SyncOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "full_refresh", as_bool(self.full_refresh, "full_refresh"))
         if not isinstance(self.dataset_name, str) or not self.dataset_name.strip():
-            raise ValueError(f"dataset_name must be a non-empty name, not {self.dataset_name!r}")
+            raise OptionError(f"dataset_name must be a non-empty name, not {self.dataset_name!r}")
         if self.table_name is not None and (not isinstance(self.table_name, str) or not self.table_name.strip()):
-            raise ValueError(f"table_name must be a non-empty name or None, not {self.table_name!r}")
+            raise OptionError(f"table_name must be a non-empty name or None, not {self.table_name!r}")
         check_mode(self.deletions)
         if not isinstance(self.freeze_schema, bool):
-            raise ValueError(f"freeze_schema must be true or false, not {self.freeze_schema!r}")
+            raise OptionError(f"freeze_schema must be true or false, not {self.freeze_schema!r}")
         requests = self.max_concurrent_requests
         if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
-            raise ValueError(f"max_concurrent_requests must be an integer >= 1, not {requests!r}")
+            raise OptionError(f"max_concurrent_requests must be an integer >= 1, not {requests!r}")
         if not _is_number(self.progress_interval) or self.progress_interval < 0:
-            raise ValueError(f"progress_interval must be a number of seconds >= 0, not {self.progress_interval!r}")
+            raise OptionError(f"progress_interval must be a number of seconds >= 0, not {self.progress_interval!r}")
         if not _is_number(self.checkpoint_interval) or self.checkpoint_interval < 0:
-            raise ValueError(
+            raise OptionError(
                 f"checkpoint_interval must be a number of seconds >= 0, not {self.checkpoint_interval!r}"
             )
 

@@ -15,6 +15,14 @@ class ConfigError(ValueError):
     """A config problem found before any request; the message names the key and the resource."""
 
 
+class UnknownResourceError(ConfigError):
+    """The resource is neither built in nor defined by the config: a retry asks for it again."""
+
+
+class OptionError(ConfigError):
+    """A sync option (an operator argument) has a value that cannot work; the message names it."""
+
+
 class ResourceUnsupportedError(ConfigError):
     """The connection's API has no counterpart of the resource (the successor API has no users listing)."""
 
@@ -23,7 +31,7 @@ class ResourceUnsupportedError(ConfigError):
         self.resource = resource
 
 
-class IncrementalConfigError(ValueError):
+class IncrementalConfigError(OptionError):
     """An incremental option has a value that cannot work; the message names it."""
 
 

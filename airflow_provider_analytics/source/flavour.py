@@ -19,9 +19,11 @@ AUTO_FLAVOUR = "auto"
 FLAVOURS = (FLAVOUR_OPSGENIE, FLAVOUR_JSM)
 DEFAULT_FLAVOUR = AUTO_FLAVOUR
 FLAVOUR_NAMES = {FLAVOUR_OPSGENIE: "the OpsGenie API", FLAVOUR_JSM: "the Jira Service Management operations API"}
+#: The OpsGenie API's base URL when a connection leaves the host empty (as the OpsGenie provider's hook does).
+OPSGENIE_BASE_URL = "https://api.opsgenie.com"
 
 __all__ = ["AUTO_FLAVOUR", "DEFAULT_FLAVOUR", "FLAVOURS", "FLAVOUR_JSM", "FLAVOUR_NAMES", "FLAVOUR_OPSGENIE",
-           "api_base_url", "flavour_of"]
+           "OPSGENIE_BASE_URL", "api_base_url", "flavour_of"]
 
 
 def flavour_of(host_url: str, stated: Optional[str]) -> str:

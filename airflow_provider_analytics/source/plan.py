@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import quote
 
 from .catalog import CATALOG, RESOURCE_NAMES, ParentLink, ResourceSpec
-from .errors import ConfigError
+from .errors import ConfigError, UnknownResourceError
 from .flavour import FLAVOUR_JSM, FLAVOUR_NAMES, FLAVOUR_OPSGENIE
 from .http.page_check import PageCheck
 from .http.session import Wire
@@ -204,7 +204,7 @@ def plan_for(
             )
         return plan_seed_resource(resource, api, config, guards, policy)
     if resource not in CATALOG:
-        raise ConfigError(
+        raise UnknownResourceError(
             f"Unknown resource {resource!r}: the built-in resources are {', '.join(RESOURCE_NAMES)} "
             "(or pass a config that defines it)."
         )

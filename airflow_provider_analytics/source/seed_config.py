@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, cast
 
 from .catalog import CATALOG
-from .errors import ConfigError, TemplateRenderError
+from .errors import ConfigError, TemplateRenderError, UnknownResourceError
 from .http.page_check import PageCheck
 from .http.retry import RetryPolicy
 from .paging.cap_walks import WindowWalk
@@ -104,7 +104,7 @@ def plan_seed_resource(
         raise ConfigError("config.resources must be a non-empty list of resources.")
     names = [_resource_name(entry, index) for index, entry in enumerate(resources)]
     if resource not in names:
-        raise ConfigError(f"Resource {resource!r} is not in config.resources (it defines: {', '.join(names)}).")
+        raise UnknownResourceError(f"Resource {resource!r} is not in config.resources (it defines: {', '.join(names)}).")
 
     policies: dict[str, RetryPolicy] = {}
     default_handler = _pop_error_handler(defaults.get("endpoint"), "resource_defaults")

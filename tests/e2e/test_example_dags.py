@@ -194,3 +194,22 @@ def test_the_daily_dag_on_the_successor_api_continues_tables_filled_from_opsgeni
     assert {task for task, state in states.items() if state == "success"} == {f"sync_{name}" for name in ENDPOINTS}
     assert jsm_paths > 0 and "has no operation that lists users" in day_two.stdout + day_two.stderr
     assert KEY not in day_two.stdout + day_two.stderr
+
+
+def test_a_missing_warehouse_connection_fails_the_task_after_one_try_naming_it(airflow):
+    """As a new user hits it: the DAG's tasks have 3 retries from 2 minutes, which a missing connection skips."""
+    import time
+
+    conf = {"resources": ["teams"], "warehouse_conn_id": "warehouse_pgx"}
+    started = time.monotonic()
+    result = airflow.run("dags", "test", "analytics_manual_sync", "-c", json.dumps(conf), timeout=90)
+    assert time.monotonic() - started < 90
+    (run_id,), = airflow.metadata(
+        "select run_id from dag_run where dag_id = 'analytics_manual_sync' order by id desc limit 1")
+    tries = airflow.metadata(
+        "select state, try_number from task_instance where dag_id = 'analytics_manual_sync' and task_id = 'sync' "
+        f"and run_id = '{run_id}'")
+    assert tries == [("failed", 1)], result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert "The conn_id `warehouse_pgx` isn't defined. Create it" in output
+    assert "up_for_retry" not in output.lower() and KEY not in output

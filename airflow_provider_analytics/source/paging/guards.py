@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..catalog import OFFSET_CAP
+from ..errors import OptionError
 
 
 def _positive_int(value: object) -> bool:
@@ -28,8 +29,8 @@ class PaginationGuards:
 
     def __post_init__(self) -> None:
         if self.max_pages is not None and not _positive_int(self.max_pages):
-            raise ValueError(f"max_pages must be a positive integer or None, not {self.max_pages!r}")
+            raise OptionError(f"max_pages must be a positive integer or None, not {self.max_pages!r}")
         if not isinstance(self.allow_foreign_hosts, bool):
-            raise ValueError(f"allow_foreign_hosts must be true or false, not {self.allow_foreign_hosts!r}")
+            raise OptionError(f"allow_foreign_hosts must be true or false, not {self.allow_foreign_hosts!r}")
         if not _positive_int(self.offset_cap):
-            raise ValueError(f"offset_cap must be a positive integer, not {self.offset_cap!r}")
+            raise OptionError(f"offset_cap must be a positive integer, not {self.offset_cap!r}")
