@@ -63,17 +63,22 @@ class FailureKind:
         return failure
 
 
-@functools.lru_cache(maxsize=None)
+#: One combined type per error type, made once (`isinstance` checks and pickling stay stable).
+_FAILURE_TYPES: dict[type[BaseException], type[AirflowFailException]] = {ApiKeyRefusedError: ApiKeyRefusedFailure}
+
+
 def failure_type(error_type: type[BaseException]) -> type[AirflowFailException]:
     """`AirflowFailException` and `error_type` in one: what Airflow reads as "no retry", what callers catch."""
-    if error_type is ApiKeyRefusedError:
-        return ApiKeyRefusedFailure
-    name = f"{error_type.__name__}Failure"
-    namespace = {"__module__": __name__, "__doc__": f"A {error_type.__name__} that fails the task without retries."}
-    try:
-        return cast(type[AirflowFailException], type(name, (AirflowFailException, error_type), namespace))
-    except TypeError:  # a built-in exception layout that cannot be combined: Airflow's view is what counts
-        return AirflowFailException
+    if error_type not in _FAILURE_TYPES:
+        name = f"{error_type.__name__}Failure"
+        namespace = {"__module__": __name__,
+                     "__doc__": f"A {error_type.__name__} that fails the task without retries."}
+        try:
+            made = cast(type[AirflowFailException], type(name, (AirflowFailException, error_type), namespace))
+        except TypeError:  # a built-in exception layout that cannot be combined: Airflow's view is what counts
+            made = AirflowFailException
+        _FAILURE_TYPES[error_type] = made
+    return _FAILURE_TYPES[error_type]
 
 
 _CREATE_CONNECTION = (
