@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
+    from airflow.sdk.types import RuntimeTaskInstanceProtocol
+
     from airflow_provider_analytics.pipeline.sync import SyncSummary
     from airflow_provider_analytics.pipeline.warehouse import Warehouse
     from airflow_provider_analytics.source.settings import ApiSettings
@@ -259,7 +261,7 @@ class AnalyticsSyncOperator(BaseOperator):
         return operator_lineage(planned_lineage(self.resource, self.analytics_conn_id, self.warehouse_conn_id,
                                                 self.config, self.sync_options, self.log))
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: RuntimeTaskInstanceProtocol) -> OperatorLineage:
         """The datasets with the rows loaded, the table's schema and what the run did (OpenLineage).
 
         Also what a failed run reports: the datasets, as far as `execute` got, without counts.
