@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fake-api clean
+.PHONY: demo test package-check bench fake-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The built wheel and sdist: metadata, files, and a sync from a fresh venv with the wheel installed.
+package-check: $(STAMP)
+	PYTHON=$(PYTHON) bash .ci/package-check
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/sync_throughput.py
