@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test typecheck bench fake-api clean
+.PHONY: demo test typecheck package-check bench fake-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/python -m mypy
+
+# The built wheel and sdist: metadata, files, and a sync from a fresh venv with the wheel installed.
+package-check: $(STAMP)
+	PYTHON=$(PYTHON) bash .ci/package-check
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/sync_throughput.py
