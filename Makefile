@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/sync_throughput.py
 
 fake-api: $(STAMP)
-	$(VENV)/bin/python -m airflow_provider_analytics.testing.fake_api --port 8080
+	$(VENV)/bin/python -m airflow_provider_analytics.testing.fake_api --port 8081
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache
+	rm -rf $(VENV) .airflow .airflow-local .pytest_cache .mypy_cache

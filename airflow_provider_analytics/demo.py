@@ -57,6 +57,29 @@ def table_counts(duckdb_path: Path, dataset: str) -> dict[str, int]:
                 for name in RESOURCE_NAMES}
 
 
+def shown_path(path: Path) -> str:
+    """A path as the user would type it: relative when it is inside the current folder (symlinks kept:
+    a venv's python is one, and resolving it would leave the venv)."""
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def next_steps(duckdb_path: Path) -> str:
+    """What to do after the demo: look inside, run the DAGs yourself, use a real account, read on."""
+    query = "select status, count(*) from analytics.alerts group by status"
+    return "\n".join([
+        "\nNext:",
+        f"  Look inside:   {shown_path(Path(sys.executable))} -c \"import duckdb; "
+        f"print(duckdb.connect('{shown_path(duckdb_path)}', read_only=True).sql('{query}'))\"",
+        "  Run the DAGs yourself: README.md, section 'Run the DAGs locally'",
+        "  Your account:  connection analytics_default, host https://api.opsgenie.com "
+        "(EU https://api.eu.opsgenie.com), password = an API key (README.md, 'Install')",
+        "  All the docs:  README.md, section 'Documentation'",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", default=".airflow", help="AIRFLOW_HOME to use (default: ./.airflow)")
@@ -93,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<18}{landed[name]:>10}{upstream[name]:>10}")
     ok = landed == upstream
     print("All tables match upstream." if ok else "MISMATCH between warehouse and upstream.")
+    if ok:
+        print(next_steps(duckdb_path))
     return 0 if ok else 1
 
 

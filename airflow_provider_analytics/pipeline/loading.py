@@ -70,6 +70,26 @@ def _load(
     return pipeline.load(), after_load()
 
 
+def drop_staging_dataset(pipeline: Any, warehouse: Warehouse, dataset: str, logger: Logger) -> None:
+    """Drop the table's staging dataset once the sync's loads are all done, under the warehouse's lock.
+
+    Each table stages in a dataset of its own (`<dataset>_staging_<table>`) so parallel syncs of
+    different tables never share one; kept, they would sit beside the dataset in the warehouse
+    with a copy of the last load. dlt creates it again on the next load. A failure to drop is
+    only a warning: the rows have landed.
+    """
+    with warehouse.write_lock(dataset, logger), pipeline.sql_client() as client, client.with_staging_dataset():
+        staging = client.staging_dataset_name
+        try:
+            if client.has_dataset():
+                client.drop_dataset()
+        except Exception as error:  # the data is loaded; only the clean-up failed
+            logger.warning("Could not drop the staging dataset %s (%s); the sync's rows are loaded. Drop it "
+                           "by hand, or grant the warehouse user DROP on it.", staging, error)
+            return
+    logger.info("Dropped the staging dataset %s", staging)
+
+
 def table_rows(pipeline: Any, table: str) -> int:
     """Rows the table holds after this run (0 when nothing was ever loaded into it)."""
     from dlt.destinations.exceptions import DatabaseUndefinedRelation

@@ -20,7 +20,7 @@ from .dlt_env import prepare_dlt_environment
 from .dlt_source import RunSessions, dlt_source
 from .errors import child_sync_error, root_cause, sync_error
 from .gc_freeze import collections_skip_older_objects
-from .loading import extract_and_load, table_rows
+from .loading import drop_staging_dataset, extract_and_load, table_rows
 from .names import pipeline_name_for
 from .options import SyncOptions
 from .progress import SyncProgress
@@ -144,6 +144,7 @@ def run_sync(
                     )
                     rows = int(normalize_info.row_counts.get(table, 0)) if normalize_info else 0
                     load_ids = list(load_info.loads_ids)
+                drop_staging_dataset(pipeline, warehouse, dataset, logger)  # every load done: only the dataset stays
         except Exception as error:  # dlt wraps every step failure; report the root cause
             target = f"{dataset}.{table}"
             if children is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +26,15 @@ def test_demo_runs_the_daily_dag_and_every_table_matches_upstream(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "All tables match upstream." in result.stdout
+    next_steps = result.stdout.split("All tables match upstream.", 1)[1]
+    look_inside = re.search(r"Look inside: +(\S+) -c (.+)", next_steps)
+    assert look_inside, next_steps
+    assert "Run the DAGs locally" in next_steps and "Documentation" in next_steps
+    assert "host https://api.opsgenie.com" in next_steps
+    shown = subprocess.run(shlex.split(look_inside.group(1) + " -c " + look_inside.group(2)), capture_output=True,
+                           text=True, timeout=60, cwd=tmp_path)  # the command it prints works as printed
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert sum(int(n) for n in re.findall(r"│\s*\w+\s*│\s*(\d+)\s*│", shown.stdout)) == 1500, shown.stdout
     with duckdb.connect(str(home / "analytics" / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from analytics.alerts").fetchone() == (1500, 1500)
         assert con.execute("select count(*) from analytics.incidents").fetchone() == (250,)
