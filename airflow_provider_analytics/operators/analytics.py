@@ -216,19 +216,6 @@ class AnalyticsSyncOperator(BaseOperator):
         result = summary.as_dict()
         result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
         self._emit_asset_event(context, result)
-        self.log.info(
-            "%s -> %s.%s (%s): %d rows loaded, %d deleted upstream, table now %d rows; %d pages, %.1f s (%.0f records/s)",
-            summary.resource,
-            summary.dataset,
-            summary.table,
-            summary.mode,
-            summary.rows,
-            summary.deleted,
-            summary.table_rows,
-            summary.pages,
-            summary.seconds,
-            summary.records_per_second,
-        )
         return result
 
     def _run(self, api: ApiSettings, warehouse: Warehouse, options: SyncOptions) -> SyncSummary:

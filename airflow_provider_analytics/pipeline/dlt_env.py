@@ -1,4 +1,4 @@
-"""Settings dlt must see before a sync starts: no telemetry, no Airflow-Variable lookups, quiet logs."""
+"""Settings dlt must see before a sync starts: no telemetry, no Airflow-Variable lookups, logs through logging."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def prepare_dlt_environment(use_airflow_secrets: bool = False) -> None:
     if os.environ.get("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "").lower() in ("false", "0", "no"):
         _drop_airflow_secrets_provider()
     _quiet_json_text_warning()
+    _log_through_python_logging()
 
 
 class _JsonTextHintFilter(logging.Filter):
@@ -39,6 +40,33 @@ def _quiet_json_text_warning() -> None:
     dlt_logger = logging.getLogger("dlt")
     if not any(isinstance(f, _JsonTextHintFilter) for f in dlt_logger.filters):
         dlt_logger.addFilter(_JsonTextHintFilter())
+
+
+class _HandToRootLogger(logging.Handler):
+    """Passes dlt's records to the root logger's handlers, at their own level, as propagation would.
+
+    dlt turns propagation off on its logger and writes to stderr with a handler of its own, each time
+    it sets up its runtime; Airflow 3's task supervisor records a task's stderr as ERROR lines. dlt
+    keeps the first handler it finds on its logger, so this one stays when dlt sets up again.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger().handle(record)
+
+
+def _log_through_python_logging() -> None:
+    """Route the `dlt` logger's records through Python logging (Airflow's task log), not stderr.
+
+    Its level stays dlt's (`RUNTIME__LOG_LEVEL`, WARNING by default). dlt's own stderr handler, if dlt
+    set up its logger before this ran, is replaced; other handlers stay.
+    """
+    dlt_logger = logging.getLogger("dlt")
+    if any(isinstance(h, _HandToRootLogger) for h in dlt_logger.handlers):
+        return
+    for handler in list(dlt_logger.handlers):
+        if type(handler) is logging.StreamHandler:  # dlt's own: a bare stream handler on stderr
+            dlt_logger.removeHandler(handler)
+    dlt_logger.addHandler(_HandToRootLogger())
 
 
 def _drop_airflow_secrets_provider() -> None:

@@ -24,6 +24,7 @@ from .loading import drop_staging_dataset, extract_and_load, table_rows
 from .names import pipeline_name_for
 from .options import SyncOptions
 from .progress import SyncProgress
+from .report import summary_block
 from .warehouse import Warehouse
 
 __all__ = ["SyncSummary", "run_sync"]
@@ -87,7 +88,8 @@ def run_sync(
     `max_concurrent_requests` pages at a time; the resources read whole handle rows gone
     upstream per `deletions`. `full_refresh` re-reads everything and replaces the table. With a
     seed-style `config`, `resource` is the config's resource of that name. A failure raises a
-    `SyncError` naming the resource and what to do; nothing of a failed run is loaded.
+    `SyncError` naming the resource and what to do; nothing of a failed run is loaded. A run that
+    succeeds ends by logging its summary as one block (`pipeline.report`).
     """
     options = options or SyncOptions()
     logger = logger or log
@@ -167,7 +169,7 @@ def run_sync(
             budget.throttled, 100.0 * budget.throttled / max(budget.requests, 1), budget.wait_seconds,
             f"{pacer.rate:.1f} requests/s" if pacer.rate is not None else "no limit",
         )
-    return SyncSummary(
+    summary = SyncSummary(
         resource=resource,
         table=table,
         dataset=dataset,
@@ -195,6 +197,8 @@ def run_sync(
         resumed=children.reader.resumed if children else False,
         parents_skipped=children.reader.skipped if children else 0,
     )
+    logger.info("%s", summary_block(summary))
+    return summary
 
 
 def _mode(options: SyncOptions, cursor: Optional[CursorState], children: Optional[ChildLoads]) -> str:

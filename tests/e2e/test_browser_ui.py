@@ -3,12 +3,13 @@
 Airflow 3.3 runs from a temporary home as an operator would run it (api-server, scheduler with the
 LocalExecutor, dag-processor; a PostgreSQL metadata database of the test's own), and Chromium,
 driven by Playwright, does what a user does: sign in on the login page, add the `analytics`
-connection through Admin -> Connections, trigger `analytics_manual_sync` from its form, and look
-at the daily DAG. The DAG run uses the connection saved through the form, against the fake API.
+connection through Admin -> Connections, trigger `analytics_manual_sync` from its form, read a
+sync's task log, and look at the daily DAG. The DAG run uses the connection saved through the form,
+against the fake API.
 
 Screenshots of every step land in the artifacts directory (see tests/e2e/browser.py); with
-`ANALYTICS_UPDATE_DOCS_IMAGES=1` the connection form and the trigger form are also copied to
-docs/images/.
+`ANALYTICS_UPDATE_DOCS_IMAGES=1` the connection forms, the trigger form and the task log are also
+copied to docs/images/.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import unquote
 import pytest
 
 from airflow_provider_analytics import DEFAULT_CONN_ID
+from airflow_provider_analytics.pipeline.report import SUMMARY_TITLE
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.task_defaults import API_POOL_SLOTS, api_pool, api_pool_description
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
@@ -153,6 +155,7 @@ def use_the_ui(page, browser, screens: Screens, expect, stack: AirflowStack, api
     assert run["conf"] == {"resources": CHOSEN, "full_refresh": False, "backfill_start": None,
                            "warehouse_conn_id": None}
     check_run_page(page, screens, expect, run_id)
+    check_task_log(page, screens, expect, run_id, api)
     check_daily_dag(page, screens, expect)
     stack.check_running()
 
@@ -366,6 +369,23 @@ def check_run_page(page, screens: Screens, expect, run_id: str) -> None:
     assert labels == set(CHOSEN)
     assert_not_on_page(page, KEY, "run page")
     screens.shot(page, "manual-run")
+
+
+def check_task_log(page, screens: Screens, expect, run_id: str, api: FakeAnalyticsAPI) -> None:
+    """The alerts sync's log page, as a user reads it: no line at ERROR level, and the summary block."""
+    page.goto(f"/dags/{MANUAL}/runs/{run_id}/tasks/sync/mapped/{CHOSEN.index('alerts')}")
+    log = page.get_by_test_id("virtualized-list")
+    expect(log).to_contain_text(SUMMARY_TITLE)
+    text = log.inner_text()
+    assert "INFO - " in text and "ERROR - " not in text, text[-3000:]
+    rows = len(api.records("alerts"))
+    block = text[text.index(SUMMARY_TITLE):]
+    for label, value in (("resource", "alerts"), ("target table", "analytics.alerts"), ("rows loaded", rows),
+                         ("table rows", rows), ("deleted", 0), ("throttled", 0)):
+        assert re.search(rf"{label}\s+{re.escape(str(value))}\b", block), (label, block[:800])
+    assert text.count(SUMMARY_TITLE) == 1, text[-3000:]
+    assert_not_on_page(page, KEY, "task log")
+    publish(screens.shot(page, "task-log"), "task-log.png")
 
 
 def check_daily_dag(page, screens: Screens, expect) -> None:

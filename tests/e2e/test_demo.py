@@ -40,7 +40,8 @@ def test_demo_runs_the_daily_dag_and_every_table_matches_upstream(tmp_path):
         assert con.execute("select count(*) from analytics.incidents").fetchone() == (250,)
     task_log = (home / "demo-last-command.log").read_text()
     assert "demo-api-key" not in task_log
-    assert "alerts -> analytics.alerts (incremental): 1500 rows loaded" in task_log
+    assert re.search(r"Sync summary\n  resource +alerts\n  target table +analytics\.alerts\n"
+                     r"  method/mode +incremental, [^\n]+\n  rows loaded +1500\n", task_log), task_log[-3000:]
     with sqlite3.connect(home / "airflow.db") as con:
         events = con.execute("select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id").fetchall()
     warehouse = home / "analytics" / "warehouse.duckdb"

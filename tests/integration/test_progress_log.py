@@ -7,6 +7,7 @@ import re
 
 from airflow_provider_analytics.source.settings import ApiSettings
 from airflow_provider_analytics.pipeline.options import SyncOptions
+from airflow_provider_analytics.pipeline.report import SUMMARY_TITLE
 from airflow_provider_analytics.pipeline.sync import run_sync
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from airflow_provider_analytics.warehouses.duckdb import duckdb_warehouse
@@ -27,4 +28,7 @@ def test_progress_lines_report_pages_records_and_rate_while_the_sync_runs(tmp_pa
     assert pages == sorted(pages) and pages[-1] <= summary.pages
     assert "Extracted; loading 1500 row(s) into" in "\n".join(lines)
     assert any(m.startswith("alerts: no stored cursor") for m in lines)
+    summaries = [m for m in lines if m.startswith(SUMMARY_TITLE)]  # one block, logged by run_sync itself
+    assert len(summaries) == 1 and re.search(r"\n  rows loaded +1500\n  table rows +1500\n", summaries[0]), lines
+    assert re.search(rf"\n  pages +{summary.pages}\n", summaries[0]), summaries[0]
     assert KEY not in "\n".join(lines)
