@@ -78,15 +78,17 @@ def drop_staging_dataset(pipeline: Any, warehouse: Warehouse, dataset: str, logg
     with a copy of the last load. dlt creates it again on the next load. A failure to drop is
     only a warning: the rows have landed.
     """
-    with warehouse.write_lock(dataset, logger), pipeline.sql_client() as client, client.with_staging_dataset():
-        staging = client.staging_dataset_name
-        try:
-            if client.has_dataset():
-                client.drop_dataset()
-        except Exception as error:  # the data is loaded; only the clean-up failed
-            logger.warning("Could not drop the staging dataset %s (%s); the sync's rows are loaded. Drop it "
-                           "by hand, or grant the warehouse user DROP on it.", staging, error)
-            return
+    staging = f"the staging dataset of {dataset}"
+    try:
+        with warehouse.write_lock(dataset, logger), pipeline.sql_client() as client, client.with_staging_dataset():
+            staging = client.staging_dataset_name
+            if not client.has_dataset():
+                return
+            client.drop_dataset()
+    except Exception as error:  # the data is loaded; only the clean-up failed (a lock wait too)
+        logger.warning("Could not drop %s (%s); the sync's rows are loaded. Drop it by hand, or grant the "
+                       "warehouse user DROP on it.", staging, error)
+        return
     logger.info("Dropped the staging dataset %s", staging)
 
 
