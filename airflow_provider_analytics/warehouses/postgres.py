@@ -17,9 +17,9 @@ from airflow_provider_analytics.pipeline.warehouse import Warehouse
 from .base import (
     LOCK_TIMEOUT_SECONDS,
     WarehouseConfigError,
+    catalog_lineage,
     lock_timeout_error,
     log_waiting,
-    catalog_lineage,
     remote_warehouse,
     set_connect_timeout,
 )
