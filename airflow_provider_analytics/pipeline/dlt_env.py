@@ -7,7 +7,13 @@ import os
 
 #: dlt's config provider that reads the `dlt_secrets_toml` Airflow Variable.
 AIRFLOW_SECRETS_PROVIDER = "Airflow Secrets TOML Provider"
-_JSON_TEXT_WARNING = "when merging arrow schema with dlt schema, several column hints were different"
+#: dlt warnings that a sync triggers by design, with why each says nothing a reader can act on.
+_EXPECTED_WARNINGS = (
+    # once per Arrow table: `json` columns arrive as JSON text, which is how dlt itself loads JSON from Arrow
+    "when merging arrow schema with dlt schema, several column hints were different",
+    # once per PostgreSQL load: Arrow pages are written as INSERTs on purpose (`Warehouse.arrow_file_format`)
+    "yielded as arrow and job file format insert_values",
+)
 
 
 def prepare_dlt_environment(use_airflow_secrets: bool = False) -> None:
@@ -24,22 +30,23 @@ def prepare_dlt_environment(use_airflow_secrets: bool = False) -> None:
         os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
     if os.environ.get("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "").lower() in ("false", "0", "no"):
         _drop_airflow_secrets_provider()
-    _quiet_json_text_warning()
+    _quiet_expected_warnings()
     _log_through_python_logging()
 
 
-class _JsonTextHintFilter(logging.Filter):
-    """dlt warns, once per Arrow table, that `json` columns arrive as text. JSON text is how dlt itself
-    loads JSON from Arrow, so in a task log the warning is noise on every page batch."""
+class _ExpectedWarningFilter(logging.Filter):
+    """Drops dlt's warnings about choices a sync makes on purpose: in a task log they would show on
+    every sync, and readers learn to ignore warnings."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return _JSON_TEXT_WARNING not in record.getMessage()
+        message = record.getMessage()
+        return not any(expected in message for expected in _EXPECTED_WARNINGS)
 
 
-def _quiet_json_text_warning() -> None:
+def _quiet_expected_warnings() -> None:
     dlt_logger = logging.getLogger("dlt")
-    if not any(isinstance(f, _JsonTextHintFilter) for f in dlt_logger.filters):
-        dlt_logger.addFilter(_JsonTextHintFilter())
+    if not any(isinstance(f, _ExpectedWarningFilter) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_ExpectedWarningFilter())
 
 
 class _HandToRootLogger(logging.Handler):

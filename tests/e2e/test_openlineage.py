@@ -1,80 +1,19 @@
 """OpenLineage under `airflow dags test`: the events the OpenLineage provider writes for a sync, read back.
 
-One DAG run, with the provider's file transport: a sync of teams into the embedded DuckDB file
-and, where PostgreSQL runs, one into PostgreSQL. The events must name the endpoint and the
+One DAG run (`observed_run` in conftest.py), with the provider's file transport: among its syncs,
+teams into the embedded DuckDB file and, where PostgreSQL runs, into PostgreSQL. The events must name the endpoint and the
 tables the way the official integrations do, carry the table's schema, the rows loaded and the
 run's mode, and never the API key.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-
-import pytest
-
-from airflow_provider_analytics.demo import airflow_env
 from airflow_provider_analytics.source.schema_hints import load_json_schema
-from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
-from tests.conftest import analytics_conn_json, postgres_available, require_service
-from tests.local_services import PG_HOST, PG_PORT, throwaway_databases
+from tests.conftest import require_service
+from tests.e2e.conftest import OBSERVED_DAG_ID, OBSERVED_KEY, OBSERVED_PG_DATASET, ObservedRun
+from tests.local_services import PG_HOST, PG_PORT
 
-KEY = "lineage-api-key-7f3c2a9d"
-DAG_ID = "lineage_check"
-PG_DATASET = "lineage_ds"
-
-DAG_FILE = textwrap.dedent(
-    """
-    import os
-
-    import pendulum
-    from airflow.sdk import DAG
-
-    from airflow_provider_analytics.operators.analytics import AnalyticsSyncOperator
-
-    with DAG(dag_id="lineage_check", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
-        AnalyticsSyncOperator(task_id="sync_duckdb", resource="teams")
-        if os.environ.get("LINEAGE_CHECK_POSTGRES"):
-            AnalyticsSyncOperator(task_id="sync_postgres", resource="teams", warehouse_conn_id="warehouse_pg",
-                                  dataset_name="lineage_ds")
-    """
-)
-
-
-@pytest.fixture(scope="module")
-def lineage_run(tmp_path_factory):
-    """(the fake API, the PostgreSQL database or None, the events written, the run's output)."""
-    home = tmp_path_factory.mktemp("lineage-home")
-    dags = home / "dags"
-    dags.mkdir()
-    (dags / "lineage_check.py").write_text(DAG_FILE)
-    events_file = home / "events.jsonl"
-    with FakeAnalyticsAPI(api_key=KEY, seed=3) as api, throwaway_databases(
-            *(["warehouse"] if postgres_available() else [])) as databases:
-        env = airflow_env(home, dags, api.base_url, home / "warehouse.duckdb")
-        env.update(
-            AIRFLOW_CONN_ANALYTICS_DEFAULT=analytics_conn_json(api.base_url, KEY),
-            AIRFLOW__OPENLINEAGE__NAMESPACE="analytics-lineage-test",
-            AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
-                {"type": "file", "log_file_path": str(events_file), "append": True}),
-        )
-        database = databases.get("warehouse")
-        if database:
-            env.update(LINEAGE_CHECK_POSTGRES="1", AIRFLOW_CONN_WAREHOUSE_PG=json.dumps(
-                {"conn_type": "postgres", "host": PG_HOST, "port": PG_PORT, "login": "postgres", "schema": database}))
-
-        def airflow(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True,
-                                  timeout=300)
-
-        migrated = airflow("db", "migrate")
-        assert migrated.returncode == 0, migrated.stderr[-3000:]
-        run = airflow("dags", "test", DAG_ID)
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        text = events_file.read_text()
-        yield api, database, [json.loads(line) for line in text.splitlines() if line.strip()], text + run.stdout
+DAG_ID = OBSERVED_DAG_ID
 
 
 def task_events(events: list[dict], task_id: str) -> dict[str, dict]:
@@ -94,8 +33,8 @@ def expected_fields() -> list[tuple[str, str]]:
     return fields
 
 
-def test_a_sync_into_duckdb_reports_the_endpoint_the_table_its_schema_and_the_rows(lineage_run):
-    api, _, events, _ = lineage_run
+def test_a_sync_into_duckdb_reports_the_endpoint_the_table_its_schema_and_the_rows(observed_run: ObservedRun):
+    api, events = observed_run.api, observed_run.events
     by_type = task_events(events, "sync_duckdb")
     assert {"START", "COMPLETE"} <= set(by_type)
     start, complete = by_type["START"], by_type["COMPLETE"]
@@ -123,15 +62,14 @@ def test_a_sync_into_duckdb_reports_the_endpoint_the_table_its_schema_and_the_ro
     assert "analyticsSync" not in start["run"]["facets"]  # nothing ran yet
 
 
-def test_a_sync_into_postgres_is_named_as_the_postgres_provider_names_it(lineage_run):
-    _, database, events, _ = lineage_run
+def test_a_sync_into_postgres_is_named_as_the_postgres_provider_names_it(observed_run: ObservedRun):
+    database, events = observed_run.database, observed_run.events
     require_service(database is not None, "PostgreSQL on 127.0.0.1:5432")
     complete = task_events(events, "sync_postgres")["COMPLETE"]
     (output,) = complete["outputs"]
-    assert (output["namespace"], output["name"]) == (f"postgres://{PG_HOST}:{PG_PORT}", f"{database}.{PG_DATASET}.teams")
+    assert (output["namespace"], output["name"]) == (f"postgres://{PG_HOST}:{PG_PORT}", f"{database}.{OBSERVED_PG_DATASET}.teams")
     assert output["outputFacets"]["outputStatistics"]["rowCount"] == complete["run"]["facets"]["analyticsSync"]["tableRows"]
 
 
-def test_the_api_key_appears_in_no_event(lineage_run):
-    _, _, events, text = lineage_run
-    assert events and KEY not in text
+def test_the_api_key_appears_in_no_event(observed_run: ObservedRun):
+    assert observed_run.events and OBSERVED_KEY not in observed_run.events_text
