@@ -1,4 +1,4 @@
-"""Defaults that suit an API sync task, shared by the example DAGs: retries, timeout, pool.
+"""Defaults that suit an API sync task (and the metrics build), shared by the example DAGs: retries, timeout, pool.
 
 A sync fails mostly on things that pass (throttling, a flaky upstream): a few retries, spaced out
 more each time, ride them out; a timeout stops a run that hangs. The sync tasks against one API
@@ -17,6 +17,16 @@ SYNC_TASK_DEFAULTS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
     "execution_timeout": timedelta(hours=2),
+}
+
+#: The metrics build runs in the warehouse: a retry rides out a warehouse briefly down or a lock
+#: held long by a big sync; a rebuild takes seconds to minutes, so an hour means it hangs.
+METRICS_TASK_DEFAULTS: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(hours=1),
 }
 
 #: Sync tasks that may run at once against one API connection (the size of its pool).

@@ -13,29 +13,25 @@ match `LOG_PATTERNS`), and source tables that are missing.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..pipeline.dlt_env import prepare_dlt_environment
 from ..pipeline.warehouse import Warehouse
-from ..source.errors import ConfigError, OptionError
+from ..source.errors import ConfigError
 from ..source.log import Log
-from .sql import LIVE_ROWS_ONLY, LOG_PATTERNS, METRIC_TABLES, REQUIRED_COLUMNS, SOURCE_COLUMNS, STATEMENTS, Sources, \
+from .names import DEFAULT_METRICS_DATASET, DEFAULT_SOURCE_DATASET, METRIC_TABLES, check_datasets
+from .sql import LIVE_ROWS_ONLY, LOG_PATTERNS, REQUIRED_COLUMNS, SOURCE_COLUMNS, STATEMENTS, Sources, \
     for_dialect, source_relation
 from .working_hours import WorkingHours
 
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
 
-DEFAULT_SOURCE_DATASET = "analytics"
-DEFAULT_METRICS_DATASET = "analytics_metrics"
-_DATASET_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class MetricsSourceError(ConfigError):
@@ -62,15 +58,6 @@ class MetricsSummary:
         }
 
 
-def check_dataset_name(option: str, name: str) -> str:
-    """`name` if it can be a dataset (schema) name as written; else OptionError naming `option`."""
-    if not isinstance(name, str) or not _DATASET_RE.match(name):
-        raise OptionError(
-            f"{option}={name!r} is not a dataset name: use letters, digits and underscores, starting with a letter."
-        )
-    return name
-
-
 def build_metrics(
     warehouse: Warehouse,
     source_dataset: str = DEFAULT_SOURCE_DATASET,
@@ -79,10 +66,7 @@ def build_metrics(
     logger: Optional[Log] = None,
 ) -> MetricsSummary:
     """Rebuild `alert_response`, `response_daily`, `oncall_load` and `incident_response` in `metrics_dataset`."""
-    check_dataset_name("source_dataset", source_dataset)
-    check_dataset_name("metrics_dataset", metrics_dataset)
-    if source_dataset == metrics_dataset:
-        raise OptionError(f"metrics_dataset={metrics_dataset!r} is the synced dataset; the metrics need their own.")
+    check_datasets(source_dataset, metrics_dataset)
     started = time.monotonic()
     with metrics_sql_client(warehouse, metrics_dataset, logger) as client:
         present = source_columns(client, source_dataset)
@@ -177,10 +161,3 @@ def unmatched_report_warnings(client: SqlClientBase[Any], relations: dict[str, s
                 f"(docs/metrics.md, 'When the log says it differently')"
             )
     return warnings
-
-
-def default_report_path(warehouse: Warehouse, metrics_dataset: str, home: Path) -> Path:
-    """Next to a DuckDB file; else under `home` (AIRFLOW_HOME/analytics), named after the dataset."""
-    if warehouse.kind == "duckdb":
-        return Path(warehouse.location).with_name(f"{metrics_dataset}_report.html")
-    return home / f"{metrics_dataset}_report.html"

@@ -49,9 +49,6 @@ LOG_PATTERNS: dict[str, str] = {
     "escalated": "%escalated%",
 }
 
-#: The metric tables in build order (later ones read `alert_response`).
-METRIC_TABLES = ("alert_response", "response_daily", "oncall_load", "incident_response")
-
 
 @dataclass(frozen=True)
 class Sources:
@@ -256,7 +253,7 @@ from incidents i left join {r['teams']} t on t.id = i.owner_team
 
 
 #: Metric table -> its SQL, in build order.
-STATEMENTS = {
+STATEMENTS: dict[str, Callable[[Sources, WorkingHours], str]] = {
     "alert_response": alert_response_sql,
     "response_daily": response_daily_sql,
     "oncall_load": oncall_load_sql,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from airflow.sdk import Asset, AssetAlias, BaseOperator
+from airflow.sdk import AssetAlias, BaseOperator
 
 from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.operators.failures import ApiKeyRefusedFailure, failing_fast  # noqa: F401 (importable here)
@@ -28,6 +28,7 @@ from airflow_provider_analytics.source.incremental import (
 )
 from airflow_provider_analytics.source.errors import ResourceUnsupportedError
 from airflow_provider_analytics.source.paging.guards import PaginationGuards
+from airflow_provider_analytics.table_assets import table_asset
 
 if TYPE_CHECKING:
     from datetime import date
@@ -214,7 +215,7 @@ class AnalyticsSyncOperator(BaseOperator):
         summary = self._run(api, warehouse, options)
         self.sync_lineage = self.sync_lineage.finished(summary)
         result = summary.as_dict()
-        result["asset_uri"] = Asset(warehouse.asset_uri(summary.dataset, summary.table)).uri  # as Airflow stores it
+        result["asset_uri"] = table_asset(warehouse.asset_uri(summary.dataset, summary.table)).uri
         self._emit_asset_event(context, result)
         return result
 
@@ -274,7 +275,7 @@ class AnalyticsSyncOperator(BaseOperator):
         if events is None:  # execute() called outside a task run
             return
         extra = {key: result[key] for key in ASSET_EXTRA_FIELDS}
-        events[AssetAlias(ASSET_ALIAS)].add(Asset(result["asset_uri"]), extra=extra)
+        events[AssetAlias(ASSET_ALIAS)].add(table_asset(result["asset_uri"]), extra=extra)
 
 
 def _http_status(error: BaseException | None) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any, Optional, TypeVar, cast
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 from airflow_provider_analytics.hooks.analytics import AnalyticsConnectionError
+from airflow_provider_analytics.metrics.build import MetricsSourceError
 from airflow_provider_analytics.pipeline.errors import ApiKeyRefusedError, SchemaFrozenError, SyncError
 from airflow_provider_analytics.source.errors import (
     ConfigError,
@@ -99,6 +100,8 @@ FAILURE_KINDS: tuple[FailureKind, ...] = (
                 "Sync one of the built-in resources the message lists, or one the `config` defines."),
     FailureKind("resource the API does not serve", ResourceUnsupportedError, False,
                 "Sync it from an OpsGenie connection, or set `on_unsupported='skip'` to skip it."),
+    FailureKind("metric source tables missing", MetricsSourceError, False,
+                "Sync the tables first (the daily DAG), or set `source_dataset` to the dataset the syncs write."),
     FailureKind("invalid config", ConfigError, False,
                 "Fix the `config` key the message names (docs/seed-analytics-api-config.md)."),
     FailureKind("API key refused (HTTP 401/403)", ApiKeyRefusedError, False,

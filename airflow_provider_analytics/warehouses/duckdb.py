@@ -64,6 +64,11 @@ def default_duckdb_path() -> Path:
     return airflow_home / "analytics" / "warehouse.duckdb"
 
 
+def duckdb_asset_base(path: str | os.PathLike[str]) -> str:
+    """The start of the Asset URI of a DuckDB file's tables: `duckdb://` and the file's absolute path."""
+    return f"duckdb://{Path(path).expanduser().resolve()}"
+
+
 def duckdb_warehouse(path: str | os.PathLike[str], memory_limit: str | None = DUCKDB_MEMORY_LIMIT) -> Warehouse:
     """A DuckDB file; its folder is created so a first run works.
 
@@ -87,7 +92,7 @@ def duckdb_warehouse(path: str | os.PathLike[str], memory_limit: str | None = DU
         partial(dlt.destinations.duckdb, credentials=credentials),
         "duckdb",
         str(file),
-        asset_base=f"duckdb://{file.resolve()}",
+        asset_base=duckdb_asset_base(file),
         lock=lock,
         is_single_writer=True,
         # as OpenLineage's dbt integration names it: duckdb://<path>, <catalog>.<schema>.<table>; DuckDB names
@@ -96,12 +101,18 @@ def duckdb_warehouse(path: str | os.PathLike[str], memory_limit: str | None = DU
     )
 
 
+def duckdb_file_of(conn: Any) -> str | None:
+    """The file a `duckdb` connection names: its host, else its extra `path`; None for none or MotherDuck."""
+    path = conn.host or extra_field(conn.extra_dejson or {}, "path")
+    return None if not path or str(path).startswith(MOTHERDUCK_PREFIX) else str(path)
+
+
 def duckdb_from_connection(conn: Any) -> Warehouse:
     """Airflow's `duckdb` connection: host = the file's path (extra `path` also), extra `memory_limit`."""
     if (conn.host or "").startswith(MOTHERDUCK_PREFIX):  # a MotherDuck database, not a local file
         return motherduck_from_connection(conn)
     extras = conn.extra_dejson or {}
-    path = conn.host or extra_field(extras, "path")
+    path = duckdb_file_of(conn)
     if not path:
         raise WarehouseConfigError(
             f"Warehouse connection '{conn.conn_id}' (duckdb) has no database file: "

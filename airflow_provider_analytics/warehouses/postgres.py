@@ -71,6 +71,11 @@ def postgres_advisory_lock(
         connection.close()
 
 
+def postgres_location(conn: Any) -> str:
+    """`postgres://host:port/database`: the warehouse's secret-free location and the start of its Asset URIs."""
+    return f"postgres://{conn.host}:{int(conn.port or 5432)}/{conn.schema or 'postgres'}"
+
+
 def postgres_from_connection(conn: Any) -> Warehouse:
     """Airflow's `postgres` connection: host, port (5432), login (postgres), password (may be empty), schema = database."""
     import dlt
@@ -91,7 +96,7 @@ def postgres_from_connection(conn: Any) -> Warehouse:
     credentials.database = database
     set_connect_timeout(credentials, conn)
     credentials.resolve()  # complete as given: dlt must not go looking for a password elsewhere
-    location = f"postgres://{credentials.host}:{credentials.port}/{database}"
+    location = postgres_location(conn)
 
     def lock(dataset: str, logger: Any) -> AbstractContextManager[None]:
         key = f"airflow-provider-analytics:{database}.{dataset}"

@@ -213,3 +213,47 @@ def test_a_missing_warehouse_connection_fails_the_task_after_one_try_naming_it(a
     output = result.stdout + result.stderr
     assert "The conn_id `warehouse_pgx` isn't defined. Create it" in output
     assert "up_for_retry" not in output.lower() and KEY not in output
+
+
+def test_the_metrics_dag_builds_the_tables_and_the_report_after_the_daily_dag(airflow, tmp_path):
+    """Daily sync, then the metrics DAG, as a user runs them; the daily run queues the metrics DAG on all six Assets."""
+    from airflow_provider_analytics.metrics.names import METRIC_TABLES, SOURCE_TABLES
+
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 400, "incidents": 60}, seed=9) as api:
+        home = tmp_path / "home"
+        home.mkdir()
+        warehouse = tmp_path / "warehouse.duckdb"
+        env = airflow_env(home, REPO / "dags", api.base_url, warehouse)
+
+        def airflow_cli(*args: str) -> subprocess.CompletedProcess:
+            done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True,
+                                  timeout=600)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            return done
+
+        airflow_cli("db", "migrate")
+        airflow_cli("dags", "reserialize")  # the metrics DAG is known, so the daily run's Asset events queue it
+        daily = airflow_cli("dags", "test", "analytics_daily_sync", "2026-03-01")
+        with sqlite3.connect(home / "airflow.db") as con:
+            queued = {uri for (uri,) in con.execute(
+                "select a.uri from asset_dag_run_queue q join asset a on a.id = q.asset_id "
+                "where q.target_dag_id = 'analytics_response_metrics'")}
+        assert queued == {f"duckdb:{warehouse}/analytics/{table}" for table in SOURCE_TABLES}
+
+        metrics = airflow_cli("dags", "test", "analytics_response_metrics", "-c",
+                              json.dumps({"time_zone": "Europe/Berlin"}))
+        alerts = len(api.records("alerts"))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = {table: con.execute(f"select count(*) from analytics_metrics.{table}").fetchone()[0]
+                for table in METRIC_TABLES}
+        acknowledged = con.execute("select count(*) from analytics_metrics.alert_response "
+                                   "where first_acknowledged_at is not null").fetchone()[0]
+    assert rows["alert_response"] == alerts and rows["incident_response"] == 60
+    assert rows["response_daily"] > 0 and rows["oncall_load"] > 0 and 0 < acknowledged < alerts
+    report = tmp_path / "analytics_metrics_report.html"
+    page = report.read_text()
+    assert page.startswith("<!doctype html>") and "Alert response report" in page and "Europe/Berlin" in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")  # nothing fetched
+    output = metrics.stdout + metrics.stderr
+    assert "Metrics summary" in output and f"alert_response     {alerts:,} rows" in output
+    assert KEY not in daily.stdout + daily.stderr + output

@@ -133,6 +133,22 @@ def test_a_frozen_schema_violation_fails_the_task_at_once(new_api, duckdb_conn):
     assert "freeze_schema=False" in str(caught.value)
 
 
+def test_the_metrics_build_before_any_sync_and_with_a_bad_time_zone_fails_at_once(duckdb_conn, capsys):
+    from airflow_provider_analytics.operators.metrics import AnalyticsMetricsOperator
+
+    with pytest.raises(AirflowFailException) as caught:
+        AnalyticsMetricsOperator(task_id="build_metrics", warehouse_conn_id="warehouse_duckdb").execute({})
+    assert kind_of(caught.value) is kind("metric source tables missing")
+    assert "has no alerts.id, alerts.created_at: sync alerts into it first" in str(caught.value)
+    assert "(failing without retries" in capsys.readouterr().out
+
+    with pytest.raises(AirflowFailException) as caught:
+        AnalyticsMetricsOperator(task_id="build_metrics", warehouse_conn_id="warehouse_duckdb",
+                                 time_zone="Europe/Berlinn").execute({})
+    assert kind_of(caught.value) is kind("invalid operator option")
+    assert "time_zone='Europe/Berlinn' is not an IANA time zone" in str(caught.value)
+
+
 # -- what can pass by itself: the task keeps its retries ------------------------------------------
 
 def test_5xx_beyond_the_connections_retries_keeps_airflows_retries(new_api, duckdb_conn, monkeypatch):

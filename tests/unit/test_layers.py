@@ -1,7 +1,8 @@
 """The package's layers, as docs/architecture.md states them, held against every import in the code.
 
 `source/` reads the API and imports neither `pipeline/` nor Airflow; `pipeline/` imports `source/`
-but not Airflow; the Airflow side (hooks, operators, warehouses) may import both. No module
+but not Airflow; `metrics/` (tables built in the warehouse) imports both but not Airflow; the
+Airflow side (hooks, operators, warehouses) may import all three. No module
 imports another module's `_private` names. Read from the source text (imports inside functions
 count too), and checked once more by importing every Airflow-free module in a fresh interpreter.
 """
@@ -19,8 +20,9 @@ PACKAGE = "airflow_provider_analytics"
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 AIRFLOW_SIDE = (f"{PACKAGE}.hooks", f"{PACKAGE}.operators", f"{PACKAGE}.warehouses", f"{PACKAGE}.connection_extras")
 FORBIDDEN = {
-    "source": ("airflow", f"{PACKAGE}.pipeline", *AIRFLOW_SIDE),
-    "pipeline": ("airflow", *AIRFLOW_SIDE),
+    "source": ("airflow", f"{PACKAGE}.pipeline", f"{PACKAGE}.metrics", *AIRFLOW_SIDE),
+    "pipeline": ("airflow", f"{PACKAGE}.metrics", *AIRFLOW_SIDE),
+    "metrics": ("airflow", *AIRFLOW_SIDE),
 }
 
 
