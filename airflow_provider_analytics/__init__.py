@@ -116,7 +116,8 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Analytics",
-                "python-modules": ["airflow_provider_analytics.operators.analytics"],
+                "python-modules": ["airflow_provider_analytics.operators.analytics",
+                                   "airflow_provider_analytics.operators.metrics"],
             }
         ],
         "hooks": [
