@@ -148,7 +148,8 @@ def line_chart(weeks: Sequence[date], series: dict[str, list[Optional[float]]], 
                 out.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{color}"/>')
         ly = top + 14 * n + 8
         out.append(f'<rect x="{left + plot_w + 12}" y="{ly - 8}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{left + plot_w + 27}" y="{ly + 1}" class="legend">{_e(name[:22])}</text>')
+                   f'<text x="{left + plot_w + 27}" y="{ly + 1}" class="legend"><title>{_e(name)}</title>'
+                   f"{_e(name if len(name) <= 22 else name[:21] + '…')}</text>")
     out.append("</svg>")
     return "".join(out)
 
