@@ -38,13 +38,22 @@ def test_demo_runs_the_daily_dag_and_every_table_matches_upstream(tmp_path):
     with duckdb.connect(str(home / "analytics" / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from analytics.alerts").fetchone() == (1500, 1500)
         assert con.execute("select count(*) from analytics.incidents").fetchone() == (250,)
-    task_log = (home / "demo-last-command.log").read_text()
+    task_log = (home / "demo-daily-sync.log").read_text()
     assert "demo-api-key" not in task_log
     assert re.search(r"Sync summary\n  resource +alerts\n  target table +analytics\.alerts\n"
                      r"  method/mode +incremental, [^\n]+\n  rows loaded +1500\n", task_log), task_log[-3000:]
     with sqlite3.connect(home / "airflow.db") as con:
-        events = con.execute("select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id").fetchall()
+        events = con.execute("select a.uri, e.extra from asset_event e join asset a on a.id = e.asset_id "
+                             "where e.source_dag_id = 'analytics_daily_sync'").fetchall()
+        metrics_runs = con.execute("select state from dag_run where dag_id = 'analytics_response_metrics'").fetchall()
     warehouse = home / "analytics" / "warehouse.duckdb"
     extras = {uri: json.loads(extra) for uri, extra in events}
     assert set(extras) == {f"duckdb:{warehouse}/analytics/{name}" for name in RESOURCE_NAMES}  # all fourteen
     assert extras[f"duckdb:{warehouse}/analytics/alerts"]["table_rows"] == 1500
+    assert metrics_runs == [("success",)]
+    shown_metrics = re.search(r"Response metrics in dataset 'analytics_metrics': alert_response (\d+), "
+                              r"response_daily (\d+), oncall_load (\d+), incident_response (\d+)", result.stdout)
+    assert shown_metrics and int(shown_metrics.group(1)) == 1500 and int(shown_metrics.group(4)) == 250, result.stdout
+    report = home / "analytics" / "analytics_metrics_report.html"
+    assert "open airflow-home/analytics/analytics_metrics_report.html in a browser" in next_steps, next_steps
+    assert "Alert response report" in report.read_text()
