@@ -22,9 +22,8 @@ SYNC_TASK_DEFAULTS: dict[str, Any] = {
 #: The metrics build runs in the warehouse: a retry rides out a warehouse briefly down or a lock
 #: held long by a big sync; a rebuild takes seconds to minutes, so an hour means it hangs.
 METRICS_TASK_DEFAULTS: dict[str, Any] = {
+    **SYNC_TASK_DEFAULTS,
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
     "execution_timeout": timedelta(hours=1),
 }
