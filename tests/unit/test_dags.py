@@ -117,3 +117,19 @@ def test_every_sync_task_runs_in_its_api_connections_pool(dagbag):
     assert {task.pool for task in syncs} == {api_pool("analytics_default")} == {"analytics_default_api"}
     helper = dagbag.dags["analytics_manual_sync"].get_task("chosen_resources")
     assert helper.pool == "default_pool"  # reading the form spends no API budget
+
+
+def test_the_metrics_dag_waits_for_the_six_tables_the_daily_dag_syncs(dagbag):
+    from airflow_provider_analytics.metrics.names import SOURCE_TABLES
+    from airflow_provider_analytics.table_assets import table_assets
+
+    dag = dagbag.dags["analytics_response_metrics"]
+    assert set(SOURCE_TABLES) <= set(RESOURCE_NAMES)
+    assert sorted(a.uri for a in dag.schedule) == sorted(a.uri for a in table_assets(SOURCE_TABLES, "analytics"))
+    assert dag.catchup is False and dag.max_active_runs == 1 and dag.is_paused_upon_creation is False
+    (task,) = dag.tasks
+    assert task.retries == 2 and task.execution_timeout == timedelta(hours=1)
+    assert [type(o).__name__ for o in task.outlets] == ["AssetAlias"]
+    assert dict(dag.params) == {"time_zone": "UTC", "working_hours": "09:00-17:00", "working_days": "Mon-Fri",
+                                "report_path": None}
+    assert task.time_zone == "{{ params.time_zone }}" and "time_zone" in task.template_fields
