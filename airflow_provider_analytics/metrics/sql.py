@@ -149,11 +149,12 @@ resolved as (
 timed as (
   select *,
     coalesce(ack_log_ms, created_ms + report_ack_ms) as ack_ms,
-    case when ack_log_ms is not null then ack_log_by else report_ack_by end as ack_by,
+    case when ack_log_ms is not null then ack_log_by when report_ack_ms is not null then report_ack_by end as ack_by,
     case when status = 'closed'
          then coalesce(close_log_ms, created_ms + report_close_ms, {_epoch_ms('updated_at')}) end as close_ms,
     case when status = 'closed'
-         then case when close_log_ms is not null then close_log_by else report_close_by end end as close_by
+         then case when close_log_ms is not null then close_log_by
+                   when report_close_ms is not null then report_close_by end end as close_by
   from resolved
 )
 select

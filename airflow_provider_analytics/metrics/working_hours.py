@@ -20,6 +20,8 @@ DEFAULT_WORKING_DAYS = "Mon-Fri"
 
 #: ISO weekday numbers (Monday = 1), as SQL's `extract(isodow ...)` gives them.
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+_DAY_NAMES = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday", "fri": "friday",
+              "sat": "saturday", "sun": "sunday"}
 _HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -89,7 +91,7 @@ def parse_days(text: str) -> tuple[int, ...]:
     """`Mon-Fri` or `Mon,Wed,Sat` (ranges and lists mix) -> ISO weekdays, sorted."""
     days: set[int] = set()
     for part in (text or "").split(","):
-        ends = [p.strip().lower()[:3] for p in part.split("-")]
+        ends = [_weekday_key(p) for p in part.split("-")]
         if not all(e in WEEKDAYS for e in ends) or len(ends) > 2:
             raise WorkingHoursError(
                 f"working_days={text!r}: {part.strip()!r} is not a weekday or a range of them; "
@@ -98,6 +100,12 @@ def parse_days(text: str) -> tuple[int, ...]:
         first, last = WEEKDAYS[ends[0]], WEEKDAYS[ends[-1]]
         days.update(range(first, last + 1) if first <= last else [*range(first, 8), *range(1, last + 1)])
     return tuple(sorted(days))
+
+
+def _weekday_key(word: str) -> str:
+    """`mon` for `Mon`, `Mond` or `Monday` (a day's name cut anywhere after its third letter); else the word."""
+    word = word.strip().lower()
+    return next((key for key, name in _DAY_NAMES.items() if len(word) >= 3 and name.startswith(word)), word)
 
 
 def _clock(minute: int) -> str:

@@ -417,6 +417,27 @@ def test_updating_an_alert_writes_a_log_entry_and_a_note():
         assert fake.children("alert_logs", untouched["id"])[:-1] == twin
 
 
+def test_each_change_of_state_writes_its_own_log_text():
+    with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 30}) as fake, requests.Session() as s:
+        s.headers["api_key"] = KEY
+        alert = next(a for a in fake.records("alerts") if a["status"] == "open" and not a["acknowledged"])
+        user = fake.records("users")[0]["username"]
+        changes = [({"acknowledged": True, "owner": user}, "Alert acknowledged"),
+                   ({"acknowledged": False}, "Alert unacknowledged"),
+                   ({"status": "closed"}, "Alert closed"),
+                   ({"status": "open"}, "Alert reopened"),
+                   ({"message": "still broken"}, "Alert updated: message"),
+                   ({"status": "closed"}, "Alert closed")]
+        written = []
+        for fields, text in changes:
+            changed = fake.update("alerts", alert["id"], **fields)
+            newest = s.get(url(fake, "alert_logs", alert["id"]), params={"limit": 1}).json()["data"][0]
+            assert (newest["log"], newest["createdAt"]) == (text, changed["updatedAt"]), fields
+            written.append(newest)
+        assert written[0]["owner"] == user
+        assert [e["log"] for e in fake.children("alert_logs", alert["id"])[-len(changes):]] == [t for _, t in changes]
+
+
 def test_added_and_removed_alerts():
     with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 10}) as fake, requests.Session() as s:
         s.headers["api_key"] = KEY

@@ -225,7 +225,11 @@ class Children:
         return table.row(table.index("alias")[identifier])
 
     def update_alert(self, index_or_id: int | str, fields: dict[str, Any]) -> dict:
-        """Change an alert; its timeline gets a log entry and a note at the new updatedAt."""
+        """Change an alert; its timeline gets a log entry and a note at the new updatedAt.
+
+        The entry says what changed as upstream words it: ``Alert closed``, ``Alert reopened`` (closed to
+        open), ``Alert acknowledged``, ``Alert unacknowledged``, else ``Alert updated: <fields>``.
+        """
         with self._lock:
             old = self.tables.row("alerts", index_or_id)
             timeline = self._timeline_locked(old)
@@ -234,6 +238,8 @@ class Children:
                 [k for k in fields if k != "updatedAt"]
             if fields.get("status") == "closed" and old.get("status") != "closed":
                 text = "Alert closed"
+            elif old.get("status") == "closed" and fields.get("status", "closed") != "closed":
+                text = "Alert reopened"
             elif "acknowledged" in fields and bool(fields["acknowledged"]) != bool(old.get("acknowledged")):
                 text = "Alert acknowledged" if fields["acknowledged"] else "Alert unacknowledged"
             elif changed:

@@ -419,7 +419,7 @@ class FakeAnalyticsAPI:
         ``updatedAt`` moves to "now" (later than any existing time) unless
         given, as upstream does on any change. Time fields accept epoch ms,
         datetimes or ISO strings. An alert's timeline gets one log entry (``Alert closed``,
-        ``Alert updated: message``...) and one note, both at the new updatedAt, with offsets
+        ``Alert reopened``, ``Alert updated: message``...) and one note, both at the new updatedAt, with offsets
         after every earlier one. Schedules, escalations and heartbeats change too (a
         heartbeat's key is its ``name``).
         """
