@@ -40,14 +40,15 @@ REQUIRED_COLUMNS = {"alerts": ("id", "created_at")}
 
 #: How an alert log entry is recognised, by its text (case-insensitive SQL LIKE patterns). The API's
 #: spec gives the entries' text no grammar; these are the texts the vendor writes ("Alert
-#: acknowledged via web"). An entry that matches none is ignored; see docs/metrics.md.
+#: acknowledged via web"). An entry is at most one of these events; see docs/metrics.md.
 LOG_PATTERNS: dict[str, str] = {
     "acknowledged": "alert acknowledged%",
     "unacknowledged": "alert unacknowledged%",
     "closed": "alert closed%",
     "reopened": "alert reopened%",
-    "escalated": "%escalated%",
 }
+#: An entry that mentions an escalation counts as one, whatever else it records.
+ESCALATION_PATTERN = "%escalated%"
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def alert_response_sql(src: Sources, hours: WorkingHours) -> str:
     return f"""
 with alerts as (select * from {r['alerts']} a),
 logs as (
-  select l.alert_id, l.owner, {_epoch_ms('l.created_at')} as at_ms, l."offset" as ord, {kind} as kind
+  select l.alert_id, l.owner, {_epoch_ms('l.created_at')} as at_ms, l."offset" as ord, {kind} as kind,
+    case when lower(l.log) like '{ESCALATION_PATTERN}' then 1 else 0 end as escalation
   from {r['alert_logs']} l
 ),
 first_ack as (
@@ -128,7 +130,7 @@ last_close as (
 log_counts as (
   select alert_id,
     sum(case when kind in ('unacknowledged', 'reopened') then 1 else 0 end) as reopened,
-    sum(case when kind = 'escalated' then 1 else 0 end) as escalated
+    sum(escalation) as escalated
   from logs group by alert_id
 ),
 recipients as (select alert_id, count(distinct user_id) as n from {r['alert_recipients']} x group by alert_id),
