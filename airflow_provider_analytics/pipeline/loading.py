@@ -92,6 +92,15 @@ def drop_staging_dataset(pipeline: Any, warehouse: Warehouse, dataset: str, logg
     logger.info("Dropped the staging dataset %s", staging)
 
 
+def table_rows_locked(pipeline: Any, warehouse: Warehouse, dataset: str, table: str, logger: Logger) -> int:
+    """`table_rows` under the lock of a single-writer file, which DuckDB opens for one process at a time.
+
+    Unlocked, the count fails a sync whose rows have landed when another sync's load holds the file.
+    """
+    with warehouse.write_lock(dataset, logger) if warehouse.is_single_writer else nullcontext():
+        return table_rows(pipeline, table)
+
+
 def table_rows(pipeline: Any, table: str) -> int:
     """Rows the table holds after this run (0 when nothing was ever loaded into it)."""
     from dlt.destinations.exceptions import DatabaseUndefinedRelation

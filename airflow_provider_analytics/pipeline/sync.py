@@ -20,7 +20,7 @@ from .dlt_env import prepare_dlt_environment
 from .dlt_source import RunSessions, dlt_source
 from .errors import child_sync_error, root_cause, sync_error
 from .gc_freeze import collections_skip_older_objects
-from .loading import drop_staging_dataset, extract_and_load, table_rows
+from .loading import drop_staging_dataset, extract_and_load, table_rows, table_rows_locked
 from .names import pipeline_name_for
 from .options import SyncOptions
 from .progress import SyncProgress
@@ -138,7 +138,7 @@ def run_sync(
                     assert isinstance(plan, ChildPlan)
                     load_children(pipeline, plan, children, progress, options, warehouse, logger)
                     rows, deleted, load_ids = children.rows, children.deleted, children.load_ids
-                    rows_now = table_rows(pipeline, table)
+                    rows_now = table_rows_locked(pipeline, warehouse, dataset, table, logger)
                     cursor = children.reader.cursor
                 else:
                     normalize_info, load_info, (deleted, rows_now) = extract_and_load(

@@ -4,12 +4,17 @@ Airflow 3.3 runs from a temporary home as an operator would run it (api-server, 
 LocalExecutor, dag-processor; a PostgreSQL metadata database of the test's own), and Chromium,
 driven by Playwright, does what a user does: sign in on the login page, add the `analytics`
 connection through Admin -> Connections, trigger `analytics_manual_sync` from its form, read a
-sync's task log, and look at the daily DAG. The DAG run uses the connection saved through the form,
+sync's task log, and look at the daily DAG. The DAG runs use the connection saved through the form,
 against the fake API.
 
+Then the daily DAG, paused until now, is unpaused over the REST API: the scheduler runs its latest
+scheduled run, whose syncs update the six tables' Assets, and starts `analytics_response_metrics`
+by itself; its task log is read in the UI and the HTML report it wrote is opened from disk in
+the browser.
+
 Screenshots of every step land in the artifacts directory (see tests/e2e/browser.py); with
-`ANALYTICS_UPDATE_DOCS_IMAGES=1` the connection forms, the trigger form and the task log are also
-copied to docs/images/.
+`ANALYTICS_UPDATE_DOCS_IMAGES=1` the connection forms, the trigger form, the task log and the
+metrics report are also copied to docs/images/.
 """
 
 from __future__ import annotations
@@ -22,12 +27,21 @@ from urllib.parse import unquote
 import pytest
 
 from airflow_provider_analytics import DEFAULT_CONN_ID
+from airflow_provider_analytics.metrics.names import DEFAULT_METRICS_DATASET, METRIC_TABLES
 from airflow_provider_analytics.pipeline.report import SUMMARY_TITLE
 from airflow_provider_analytics.source.catalog import RESOURCE_NAMES
 from airflow_provider_analytics.task_defaults import API_POOL_SLOTS, api_pool, api_pool_description
 from airflow_provider_analytics.testing.fake_api import FakeAnalyticsAPI
 from tests.conftest import require_service
-from tests.e2e.airflow_stack import ADMIN_PASSWORD, ADMIN_USER, AirflowStack, RestClient, base_env, free_port
+from tests.e2e.airflow_stack import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    AirflowStack,
+    RestClient,
+    base_env,
+    free_port,
+    wait_for,
+)
 from tests.e2e.browser import (
     VIEWPORT,
     Screens,
@@ -46,8 +60,8 @@ from tests.helpers import REPO, duckdb_rows
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 KEY = "sk-browser-e2e-5e8f1d3a97"
-SIZES = {"alerts": 120, "incidents": 30}
-MANUAL, DAILY = "analytics_manual_sync", "analytics_daily_sync"
+SIZES = {"alerts": 480, "incidents": 30, "teams": 4, "users": 30}  # enough alerts per team and week for the report
+MANUAL, DAILY, METRICS = "analytics_manual_sync", "analytics_daily_sync", "analytics_response_metrics"
 CHOSEN = ["teams", "alerts"]
 PAGE_SIZE = 50
 JSM_CONN_ID = "analytics_jsm"
@@ -66,6 +80,7 @@ EXTRA_FIELDS = {  # label -> (help text, default shown in the form; None: a choi
         "get it); 'auto' learns the budget from the API's throttling.", "auto"),
 }
 TIMEOUT_MS = 20_000
+REPORT_VIEWPORT = {"width": 1040, "height": 900}
 
 
 @pytest.fixture
@@ -81,8 +96,9 @@ def ui_env(home: Path, api_port: int, metadata: str) -> dict[str, str]:
     env.update(
         AIRFLOW__CORE__EXECUTOR="LocalExecutor",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata,
-        # only the runs the test triggers: no scheduled run of the daily DAG
-        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        # the daily DAG waits, paused, until the test unpauses it (the scheduler must keep its job
+        # schedule on: `use_job_schedule = False` also stops the runs that Asset events trigger)
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
         AIRFLOW__CORE__TEST_CONNECTION="Enabled",  # the JSM connection is tested through the REST API
         AIRFLOW__ANALYTICS__DUCKDB_PATH=str(home / "warehouse.duckdb"),
     )
@@ -122,30 +138,25 @@ def test_connection_form_and_trigger_form_in_a_browser(metadata_db, tmp_path):
             browser.close()
 
         requests_made = api.request_log
-        upstream = {name: sorted(record["id"] for record in api.records(name)) for name in CHOSEN}
 
-    # the run used the connection saved through the form: its key, its page size
+    # the runs used the connection saved through the form: its key, its page size
     limits = {int(limit) for _, path, _ in requests_made for limit in re.findall(r"[?&]limit=(\d+)", path)}
     assert PAGE_SIZE in limits and limits <= {1, PAGE_SIZE}, requests_made  # 1: the newest-alert probe
-    assert {status for _, _, status in requests_made} == {200}, requests_made
-
-    # exactly the chosen resources landed in the embedded DuckDB file, every upstream row once
-    warehouse = tmp_path / "warehouse.duckdb"
-    tables = {row[0] for row in duckdb_rows(
-        warehouse, "select table_name from information_schema.tables where table_schema = 'analytics'")}
-    assert {name for name in RESOURCE_NAMES if name in tables} == set(CHOSEN)
-    for name in CHOSEN:
-        landed = sorted(row[0] for row in duckdb_rows(warehouse, f'select id from analytics."{name}"'))
-        assert landed == upstream[name], name
+    # every request answered but one: the daily run's alerts sync, incremental after the manual one, tries
+    # an updatedAt search once, which the fake (as strict as the spec) refuses; the sync falls back
+    refused = [(method, unquote(path), status) for method, path, status in requests_made if status != 200]
+    assert len(refused) == 1 and refused[0][0] == "GET" and refused[0][2] == 422, refused
+    assert refused[0][1].startswith("/v2/alerts?") and "query=updatedAt>=" in refused[0][1], refused
 
     assert KEY not in _all_logs(tmp_path), "the API key is in a component or task log"
 
 
 def use_the_ui(page, browser, screens: Screens, expect, stack: AirflowStack, api: FakeAnalyticsAPI) -> None:
-    """Every step a user takes, in order; the DAG run in between is awaited over the REST API."""
+    """Every step a user takes, in order; the DAG runs in between are awaited over the REST API."""
     rest = RestClient(stack.api_url)
-    for dag_id in (MANUAL, DAILY):
+    for dag_id in (MANUAL, DAILY, METRICS):
         rest.wait_for_dag(dag_id, timeout=180, on_timeout=stack.log_tails)
+    warehouse = Path(stack.env["AIRFLOW__ANALYTICS__DUCKDB_PATH"])
     sign_in(page, screens, expect)
     add_connection(page, browser, screens, expect, rest, api)
     add_jsm_connection(page, screens, expect, rest, api)
@@ -154,10 +165,119 @@ def use_the_ui(page, browser, screens: Screens, expect, stack: AirflowStack, api
     assert run["state"] == "success", stack.log_tails()
     assert run["conf"] == {"resources": CHOSEN, "full_refresh": False, "backfill_start": None,
                            "warehouse_conn_id": None}
+    check_chosen_tables(warehouse, api)  # before the daily run adds every other table
+    daily_run_id = start_daily_sync(rest, stack)  # runs while the browser looks at the manual run
     check_run_page(page, screens, expect, run_id)
     check_task_log(page, screens, expect, run_id, api)
     check_daily_dag(page, screens, expect)
+    daily = rest.wait_for_run(DAILY, daily_run_id, timeout=420, on_timeout=stack.log_tails)
+    assert daily["state"] == "success", stack.log_tails()
+    rest.json("PATCH", f"/dags/{DAILY}", json={"is_paused": True})  # one daily run, even across midnight
+    metrics_run = wait_for_asset_triggered_run(rest, stack)
+    check_metric_tables(warehouse, api)
+    check_metrics_log(page, screens, expect, metrics_run["dag_run_id"], api)
+    check_report(browser, screens, expect, warehouse.with_name(f"{DEFAULT_METRICS_DATASET}_report.html"), api)
     stack.check_running()
+
+
+def check_chosen_tables(warehouse: Path, api: FakeAnalyticsAPI) -> None:
+    """Exactly the chosen resources landed in the embedded DuckDB file, every upstream row once."""
+    tables = {row[0] for row in duckdb_rows(
+        warehouse, "select table_name from information_schema.tables where table_schema = 'analytics'")}
+    assert {name for name in RESOURCE_NAMES if name in tables} == set(CHOSEN)
+    for name in CHOSEN:
+        landed = sorted(row[0] for row in duckdb_rows(warehouse, f'select id from analytics."{name}"'))
+        assert landed == sorted(record["id"] for record in api.records(name)), name
+
+
+def start_daily_sync(rest: RestClient, stack: AirflowStack) -> str:
+    """Unpause the daily DAG, paused since its creation; the scheduler starts its latest run at once.
+
+    With catchup off that is one run, of the latest midnight. Returns its id.
+    """
+    assert rest.json("GET", f"/dags/{DAILY}")["is_paused"] is True
+    assert rest.json("GET", f"/dags/{DAILY}/dagRuns")["total_entries"] == 0
+    assert rest.json("PATCH", f"/dags/{DAILY}", json={"is_paused": False})["is_paused"] is False
+
+    def scheduled() -> dict | None:
+        runs = rest.json("GET", f"/dags/{DAILY}/dagRuns")["dag_runs"]
+        return runs[0] if runs else None
+
+    run = wait_for(scheduled, timeout=60, interval=2, what=f"the scheduler to start a run of {DAILY}",
+                   on_timeout=stack.log_tails)
+    assert run["run_type"] == "scheduled", run
+    return run["dag_run_id"]
+
+
+def wait_for_asset_triggered_run(rest: RestClient, stack: AirflowStack) -> dict:
+    """The metrics DAG's run that the scheduler started on the daily run's Asset events, once finished.
+
+    Nothing triggers it but the six tables' Assets: no schedule, no manual trigger in this test.
+    """
+    def asset_triggered() -> dict | None:
+        runs = rest.json("GET", f"/dags/{METRICS}/dagRuns")["dag_runs"]
+        assert all(r["run_type"] == "asset_triggered" for r in runs), runs
+        return runs[0] if runs else None
+
+    def waiting_for() -> str:  # what the scheduler still waits for, when no run came
+        queued = rest.request("GET", f"/dags/{METRICS}/assets/queuedEvents")
+        return f"queued Asset events of {METRICS}: {queued.text[:3000]}\n{stack.log_tails()}"
+
+    run = wait_for(asset_triggered, timeout=180, interval=2, what=f"an asset-triggered run of {METRICS}",
+                   on_timeout=waiting_for)
+    run = rest.wait_for_run(METRICS, run["dag_run_id"], timeout=180, on_timeout=stack.log_tails)
+    assert run["state"] == "success", stack.log_tails()
+    assert len(rest.json("GET", f"/dags/{METRICS}/dagRuns")["dag_runs"]) == 1  # one daily run: one metrics run
+    return run
+
+
+def check_metric_tables(warehouse: Path, api: FakeAnalyticsAPI) -> None:
+    """The four metric tables in the warehouse: one response row per upstream alert and per incident."""
+    rows = {table: duckdb_rows(warehouse, f'select count(*) from {DEFAULT_METRICS_DATASET}."{table}"')[0][0]
+            for table in METRIC_TABLES}
+    assert rows["alert_response"] == len(api.records("alerts")), rows
+    assert rows["incident_response"] == len(api.records("incidents")), rows
+    assert rows["response_daily"] > 0 and rows["oncall_load"] > 0, rows
+
+
+def check_metrics_log(page, screens: Screens, expect, run_id: str, api: FakeAnalyticsAPI) -> None:
+    """The metrics task's log page: no line at ERROR level, and the summary block with the alerts' count."""
+    page.goto(f"/dags/{METRICS}/runs/{run_id}/tasks/build_metrics")
+    log = page.get_by_test_id("virtualized-list")
+    expect(log).to_contain_text("Metrics summary")
+    text = log.inner_text()
+    assert "INFO - " in text and "ERROR - " not in text, text[-3000:]
+    block = text[text.index("Metrics summary"):]
+    assert re.search(rf"alert_response\s+{len(api.records('alerts')):,} rows", block), block[:800]
+    assert_not_on_page(page, KEY, "metrics task log")
+    screens.shot(page, "metrics-task-log")
+
+
+def check_report(browser, screens: Screens, expect, report: Path, api: FakeAnalyticsAPI) -> None:
+    """The HTML report opened from disk: heading, both charts, the on-call table; nothing fetched."""
+    context = browser.new_context(viewport=REPORT_VIEWPORT)
+    try:
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(report.as_uri())
+        expect(page.get_by_role("heading", name="Alert response report", level=1)).to_be_visible()
+        expect(page.locator("p.meta").first).to_contain_text(f"{len(api.records('alerts')):,} alerts from ")
+        for what in ("acknowledge", "close"):
+            expect(page.get_by_role("heading", name=f"Median time to {what}, per team and week (minutes)")
+                   ).to_be_visible()
+            chart = page.get_by_role("img", name=f"minutes to {what}")
+            expect(chart).to_be_visible()
+            assert chart.locator("polyline, circle").count() > 0, what
+        expect(page.get_by_role("heading", name=re.compile(r"^On-call load per user"))).to_be_visible()
+        users = page.locator("table.load tbody th").all_inner_texts()
+        assert users and set(users) <= {user["username"] for user in api.records("users")}, users
+        assert requested == [report.as_uri()], requested
+        page.set_viewport_size({"width": REPORT_VIEWPORT["width"],
+                                "height": page.evaluate("document.documentElement.scrollHeight")})
+        publish(screens.shot(page, "metrics-report"), "metrics-report.png")
+    finally:
+        context.close()
 
 
 def sign_in(page, screens: Screens, expect) -> None:
