@@ -1,7 +1,7 @@
 """A full rebuild of the response-metric tables at 200,000 alerts, on DuckDB and PostgreSQL, against one read of its sources.
 
     python bench/metrics_rebuild.py                        # 200,000 alerts, 3 rounds (about 15 min)
-    python bench/metrics_rebuild.py --alerts 20000 --rounds 1 --warehouses duckdb   # a quick look
+    python bench/metrics_rebuild.py --alerts 20000 --rounds 1 --warehouses duckdb   # a quick look (2 min)
 
 Setup, timed apart: the fake API runs in a process of its own; the operator syncs teams, users,
 incidents and alerts into each warehouse. An alert's logs and recipients take one request per
@@ -12,11 +12,14 @@ which makes the same tables. The bench checks that first, at `--check-alerts` al
 dataset with real syncs of all six resources and one its own way, and stops unless both have the
 same columns (name, type, nullability, order in information_schema) and the same rows.
 
-Measured, in a fresh process per warehouse and round, warehouses alternating: `build_metrics`
+Measured, in a fresh process per contender and round, contenders alternating: `build_metrics`
 (the four tables rebuilt whole) and, right before in the same process, the floor: one scan
 reading every column the build reads from alerts, alert_logs and alert_recipients, through the
-same kind of dlt SQL client. Reported: medians and spreads, rebuild / scan, rows per metric table
-and source, and the setup's times (among them the first sync of the alerts, for scale).
+same kind of dlt SQL client. The contenders are PostgreSQL and the DuckDB file twice: as the
+connection maps it by default (DuckDB's `memory_limit` 128MB) and with the connection extra
+`memory_limit` set; a build that fails (out of memory) is reported as such. Reported: medians
+and spreads, rebuild / scan, rows per metric table and source, and the setup's times (among them
+the first sync of the alerts, for scale).
 """
 
 from __future__ import annotations
@@ -53,12 +56,14 @@ SCANNED = {
 # -- children: each runs in a fresh process -------------------------------------------------------
 
 
-def warehouse_for(kind: str, target: str) -> Any:
-    """The provider's Warehouse for a DuckDB file or this machine's PostgreSQL, as a connection maps it."""
+def warehouse_for(kind: str, target: str, memory_limit: str = "") -> Any:
+    """The provider's Warehouse for a DuckDB file (with the connection extra `memory_limit` if given) or this
+    machine's PostgreSQL, as the connection types map them."""
     from airflow_provider_analytics.warehouses import warehouse_from_connection
 
+    extra = {"memory_limit": memory_limit} if memory_limit else {}
     conn = SimpleNamespace(conn_id="bench_warehouse", conn_type=kind, port=None, login=None, password=None,
-                           schema=None, extra_dejson={}, host=target)
+                           schema=None, extra_dejson=extra, host=target)
     if kind == "postgres":
         conn.host, conn.port, conn.login, conn.schema = PG["host"], PG["port"], PG["user"], PG["dbname"]
     return warehouse_from_connection(conn)
@@ -172,24 +177,32 @@ def scan_sql(client: Any, dataset: str) -> list[str]:
 
 
 def child_rebuild(args: argparse.Namespace) -> dict:
-    """The floor (one read of the sources), then `build_metrics`, each timed; rows of every table."""
+    """The floor (one read of the sources), then `build_metrics`, each timed; rows of every table.
+
+    A step that fails (DuckDB out of its memory limit) is a result too: which, its error and seconds.
+    """
     from airflow_provider_analytics.metrics.build import build_metrics, count_rows, metrics_sql_client
     from airflow_provider_analytics.metrics.working_hours import WorkingHours
+    from airflow_provider_analytics.pipeline.errors import root_cause
 
-    warehouse = warehouse_for(args.warehouse, args.target)
+    warehouse = warehouse_for(args.warehouse, args.target, args.memory_limit)
     hours = WorkingHours.parse(args.time_zone)
-    started = time.perf_counter()
-    with metrics_sql_client(warehouse, args.metrics_dataset) as client:
-        for sql in scan_sql(client, args.dataset):
-            client.execute_sql(sql)
-        scan_seconds = time.perf_counter() - started
-        with client.with_alternative_dataset_name(args.dataset):
-            sources = {t: count_rows(client, client.make_qualified_table_name(t)) for t in SCANNED}
-    started = time.perf_counter()
-    summary = build_metrics(warehouse, args.dataset, args.metrics_dataset, hours)
-    seconds = time.perf_counter() - started
-    return {"scan": scan_seconds, "build": seconds, "rows": summary.rows, "sources": sources,
-            "warnings": list(summary.warnings)}
+    result: dict[str, Any] = {}
+    step, started = "scan", time.perf_counter()
+    try:
+        with metrics_sql_client(warehouse, args.metrics_dataset) as client:
+            for sql in scan_sql(client, args.dataset):
+                client.execute_sql(sql)
+            result["scan"] = time.perf_counter() - started
+            with client.with_alternative_dataset_name(args.dataset):
+                result["sources"] = {t: count_rows(client, client.make_qualified_table_name(t)) for t in SCANNED}
+        step, started = "build", time.perf_counter()
+        summary = build_metrics(warehouse, args.dataset, args.metrics_dataset, hours)
+        result["build"] = time.perf_counter() - started
+    except Exception as error:  # noqa: BLE001 - reported, not raised: the other contenders still run
+        return {**result, "error": f"{step} failed after {time.perf_counter() - started:.2f} s: "
+                                   f"{str(root_cause(error)).splitlines()[0]}"}
+    return {**result, "rows": summary.rows, "warnings": list(summary.warnings)}
 
 
 CHILDREN = {"fill": child_fill, "rebuild": child_rebuild}
@@ -205,6 +218,7 @@ def run_child(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warehouse", default="duckdb")
     parser.add_argument("--target", default="")
+    parser.add_argument("--memory-limit", default="")
     parser.add_argument("--dataset", default="analytics")
     parser.add_argument("--metrics-dataset", default="analytics_metrics")
     parser.add_argument("--time-zone", default="Europe/Berlin")
@@ -330,6 +344,21 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.2f}-{max(values):.2f}"
 
 
+def parse_contenders(text: str) -> list[tuple[str, str]]:
+    """`duckdb,duckdb:512MB,postgres` -> [(kind, DuckDB memory_limit or "")]; "" is the connection's default."""
+    contenders = []
+    for item in text.split(","):
+        kind, _, limit = item.strip().partition(":")
+        if kind not in ("duckdb", "postgres") or (limit and kind != "duckdb"):
+            raise SystemExit(f"--warehouses: {item!r} is not duckdb, duckdb:<memory_limit> or postgres")
+        contenders.append((kind, limit))
+    return contenders
+
+
+def label(kind: str, limit: str) -> str:
+    return f"{kind}, memory_limit {limit}" if limit else kind
+
+
 def main() -> int:
     if "--child" in sys.argv:
         run_child(sys.argv[1:])
@@ -341,17 +370,18 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=20_000, help="incidents (default 20,000)")
     parser.add_argument("--users", type=int, default=1_000, help="users (default 1,000)")
     parser.add_argument("--teams", type=int, default=50, help="teams (default 50)")
-    parser.add_argument("--rounds", type=int, default=3, help="rebuilds per warehouse (default 3)")
-    parser.add_argument("--warehouses", default="duckdb,postgres", help="comma-separated: duckdb, postgres")
+    parser.add_argument("--rounds", type=int, default=3, help="rebuilds per contender (default 3)")
+    parser.add_argument("--warehouses", default="duckdb,duckdb:512MB,postgres",
+                        help="contenders, comma-separated: duckdb (the connection's defaults), duckdb:<memory_limit> "
+                             "(the connection extra memory_limit, on the same file), postgres "
+                             "(default duckdb,duckdb:512MB,postgres)")
     parser.add_argument("--time-zone", default="Europe/Berlin", help="the working hours' zone (default Europe/Berlin)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--check-alerts", type=int, default=300,
                         help="alerts for the check that the bench's fill makes the syncs' tables (0: skip it)")
     args = parser.parse_args()
-    warehouses = args.warehouses.split(",")
-    unknown = set(warehouses) - {"duckdb", "postgres"}
-    if unknown:
-        parser.error(f"unknown warehouses: {', '.join(sorted(unknown))}")
+    contenders = parse_contenders(args.warehouses)
+    kinds = sorted({kind for kind, _ in contenders})
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     prefix = f"bench_metrics_{uuid.uuid4().hex[:8]}"
     sizes = {"alerts": args.alerts, "incidents": args.incidents, "users": args.users, "teams": args.teams}
@@ -361,7 +391,7 @@ def main() -> int:
         try:
             if args.check_alerts:
                 started = time.perf_counter()
-                checked = layout_check(warehouses, args.check_alerts, args.seed, workdir)
+                checked = layout_check(kinds, args.check_alerts, args.seed, workdir)
                 print(f"check ({time.perf_counter() - started:.0f} s): the bench's fill makes {checked}", flush=True)
             targets = {"duckdb": (str(workdir / "warehouse.duckdb"), "analytics", "analytics_metrics"),
                        "postgres": ("", prefix, f"{prefix}_metrics")}
@@ -370,7 +400,7 @@ def main() -> int:
             fake_seconds = time.perf_counter() - started
             try:
                 fill = child("fill", 7200, base_url=api.base_url, sizes=sizes, seed=args.seed,
-                             targets=[[kind, targets[kind][0], targets[kind][1]] for kind in warehouses])
+                             targets=[[kind, targets[kind][0], targets[kind][1]] for kind in kinds])
             finally:
                 api.stop()
             setup = time.perf_counter() - started
@@ -380,40 +410,48 @@ def main() -> int:
                 how = "sync" if name in fill["syncs"] else "load"
                 print(f"  {how} {name}: {step['rows']:,} rows, {step['seconds']:.1f} s", flush=True)
 
-            runs: dict[str, list[dict]] = {kind: [] for kind in warehouses}
+            runs: dict[tuple[str, str], list[dict]] = {contender: [] for contender in contenders}
             for round_no in range(args.rounds):
-                order = warehouses[round_no % len(warehouses):] + warehouses[:round_no % len(warehouses)]
-                for kind in order:
+                shift = round_no % len(contenders)
+                for kind, limit in contenders[shift:] + contenders[:shift]:
                     target, dataset, metrics = targets[kind]
                     run = child("rebuild", 3600, warehouse=kind, target=target, dataset=dataset,
-                                metrics_dataset=metrics, time_zone=args.time_zone)
-                    runs[kind].append(run)
-                    print(f"round {round_no + 1}: {kind:<9} rebuild {run['build']:7.2f} s   scan {run['scan']:6.2f} s"
-                          f"   {run['build'] / run['scan']:5.1f}x", flush=True)
+                                metrics_dataset=metrics, time_zone=args.time_zone, memory_limit=limit)
+                    runs[(kind, limit)].append(run)
+                    outcome = (run["error"] if "error" in run else
+                               f"rebuild {run['build']:7.2f} s   scan {run['scan']:6.2f} s   "
+                               f"{run['build'] / run['scan']:5.1f}x")
+                    print(f"round {round_no + 1}: {label(kind, limit):<26} {outcome}", flush=True)
         finally:
-            if "postgres" in warehouses:
+            if "postgres" in kinds:
                 drop_pg_schemas(prefix)
-    report(args, warehouses, runs, fill)
+    report(args, runs, fill)
     return 0
 
 
-def report(args: argparse.Namespace, warehouses: list[str], runs: dict[str, list[dict]], fill: dict) -> None:
+def report(args: argparse.Namespace, runs: dict[tuple[str, str], list[dict]], fill: dict) -> None:
     print(f"\nFull rebuild of the metric tables, {args.alerts:,} alerts, working hours in {args.time_zone}, "
-          f"{args.rounds} round(s), fresh process each")
-    print(f"{'warehouse':<10}{'rebuild s (median)':>20}{'spread':>13}{'scan s (median)':>17}{'spread':>13}"
-          f"{'rebuild / scan':>16}{'first alerts sync s':>21}")
-    for kind in warehouses:
-        builds, scans = [r["build"] for r in runs[kind]], [r["scan"] for r in runs[kind]]
-        ratios = [r["build"] / r["scan"] for r in runs[kind]]
+          f"{args.rounds} round(s), a fresh process each")
+    print(f"{'contender':<28}{'rebuild s':>10}{'spread':>13}{'scan s':>8}{'spread':>13}{'rebuild/scan':>14}"
+          f"{'first alerts sync s':>21}")
+    for (kind, limit), results in runs.items():
         sync = fill["syncs"][f"{kind} alerts"]["seconds"]
-        print(f"{kind:<10}{statistics.median(builds):>20.2f}{spread(builds):>13}{statistics.median(scans):>17.2f}"
-              f"{spread(scans):>13}{statistics.median(ratios):>15.1f}x{sync:>21.1f}")
-    for kind in warehouses:
-        last = runs[kind][-1]
-        print(f"{kind}: sources {', '.join(f'{t} {n:,}' for t, n in last['sources'].items())}; "
-              f"metric rows {', '.join(f'{t} {n:,}' for t, n in last['rows'].items())}")
-        for warning in last["warnings"]:
-            print(f"{kind}: build warning: {warning}")
+        failed = [r for r in results if "error" in r]
+        if failed:
+            print(f"{label(kind, limit):<28}failed {len(failed)} of {len(results)}: {failed[0]['error']}")
+            continue
+        builds, scans = [r["build"] for r in results], [r["scan"] for r in results]
+        ratios = [r["build"] / r["scan"] for r in results]
+        print(f"{label(kind, limit):<28}{statistics.median(builds):>10.2f}{spread(builds):>13}"
+              f"{statistics.median(scans):>8.2f}{spread(scans):>13}{statistics.median(ratios):>13.1f}x{sync:>21.1f}")
+    for (kind, limit), results in runs.items():
+        last = results[-1]
+        if "sources" in last:
+            print(f"{label(kind, limit)}: sources {', '.join(f'{t} {n:,}' for t, n in last['sources'].items())}")
+        if "rows" in last:
+            print(f"{label(kind, limit)}: metric rows {', '.join(f'{t} {n:,}' for t, n in last['rows'].items())}")
+        for warning in last.get("warnings", ()):
+            print(f"{label(kind, limit)}: build warning: {warning}")
 
 
 if __name__ == "__main__":
