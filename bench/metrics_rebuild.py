@@ -1,7 +1,7 @@
-"""A full rebuild of the response-metric tables at 200,000 alerts, on DuckDB and PostgreSQL, against one read of its sources.
+"""Full rebuilds of the response-metric tables at 200,000 alerts on DuckDB and PostgreSQL, beside a read of the sources.
 
-    python bench/metrics_rebuild.py                        # 200,000 alerts, 3 rounds (about 15 min)
-    python bench/metrics_rebuild.py --alerts 20000 --rounds 1 --warehouses duckdb   # a quick look (2 min)
+    python bench/metrics_rebuild.py                        # 200,000 alerts, 3 rounds (about 10 min)
+    python bench/metrics_rebuild.py --alerts 20000 --rounds 1 --warehouses duckdb   # a quick look (under a minute)
 
 Setup, timed apart: the fake API runs in a process of its own; the operator syncs teams, users,
 incidents and alerts into each warehouse. An alert's logs and recipients take one request per
@@ -87,10 +87,11 @@ def load_records(resource: str, rows: list[dict], base_url: str, warehouse: Any,
     from airflow_provider_analytics.pipeline.names import pipeline_name_for, schema_name_for
     from airflow_provider_analytics.pipeline.options import SyncOptions
     from airflow_provider_analytics.source.builtin.arrow_pages import ArrowPageBuilder
-    from airflow_provider_analytics.source.plan import plan_for
+    from airflow_provider_analytics.source.plan import ChildPlan, plan_for
     from airflow_provider_analytics.source.settings import ApiSettings
 
     plan = plan_for(resource, ApiSettings(base_url, KEY))
+    assert isinstance(plan, ChildPlan), resource
     options = SyncOptions(dataset_name=dataset)
     table = options.table_for(resource)
     builder = ArrowPageBuilder(dict(plan.columns))
@@ -314,7 +315,8 @@ def check_layout(kind: str, target: str, synced: str, loaded: str) -> list[str]:
         (rows,), = query(kind, target, f'select count(*) from "{synced}"."{table}"')
         (ours_rows,), = query(kind, target, f'select count(*) from "{loaded}"."{table}"')
         if count or rows != ours_rows:
-            problems.append(f"{kind} {table}: {count} synced row(s) not among the loaded ones; rows {rows} vs {ours_rows}")
+            problems.append(f"{kind} {table}: {count} synced row(s) not among the loaded ones; "
+                            f"rows {rows} vs {ours_rows}")
     return problems
 
 
