@@ -105,47 +105,47 @@ def outside_working_hours(ts: str, hours: WorkingHours) -> str:
 
 
 def alert_response_sql(src: Sources, hours: WorkingHours) -> str:
-    """One row per alert: when it was acknowledged and closed, by whom, how often reopened and escalated."""
+    """One row per alert: when it was acknowledged and closed, by whom, how often reopened and escalated.
+
+    The log is read once, and every CTE is used once: an engine keeps a CTE used twice whole in
+    memory (DuckDB within the connection's `memory_limit`), and the log is the biggest table.
+    """
     r = src.relations
     kind = "case " + " ".join(f"when lower(l.log) like '{p}' then '{k}'" for k, p in LOG_PATTERNS.items()) + " end"
     return f"""
 with alerts as (select * from {r['alerts']} a),
-logs as (
-  select l.alert_id, l.owner, {_epoch_ms('l.created_at')} as at_ms, l."offset" as ord, {kind} as kind,
-    case when lower(l.log) like '{ESCALATION_PATTERN}' then 1 else 0 end as escalation
-  from {r['alert_logs']} l
+events as (
+  select alert_id, owner, at_ms, kind, escalation,
+    row_number() over (partition by alert_id, kind order by at_ms, ord) as nth,
+    row_number() over (partition by alert_id, kind order by at_ms desc, ord desc) as nth_from_last
+  from (
+    select l.alert_id, l.owner, {_epoch_ms('l.created_at')} as at_ms, l."offset" as ord, {kind} as kind,
+      case when lower(l.log) like '{ESCALATION_PATTERN}' then 1 else 0 end as escalation
+    from {r['alert_logs']} l
+  ) x
+  where kind is not null or escalation = 1
 ),
-first_ack as (
-  select alert_id, at_ms, owner from (
-    select alert_id, at_ms, owner, row_number() over (partition by alert_id order by at_ms, ord) as n
-    from logs where kind = 'acknowledged') x
-  where n = 1
-),
-last_close as (
-  select alert_id, at_ms, owner from (
-    select alert_id, at_ms, owner, row_number() over (partition by alert_id order by at_ms desc, ord desc) as n
-    from logs where kind = 'closed') x
-  where n = 1
-),
-log_counts as (
+log_facts as (
   select alert_id,
+    max(case when kind = 'acknowledged' and nth = 1 then at_ms end) as ack_log_ms,
+    max(case when kind = 'acknowledged' and nth = 1 then owner end) as ack_log_by,
+    max(case when kind = 'closed' and nth_from_last = 1 then at_ms end) as close_log_ms,
+    max(case when kind = 'closed' and nth_from_last = 1 then owner end) as close_log_by,
     sum(case when kind in ('unacknowledged', 'reopened') then 1 else 0 end) as reopened,
     sum(escalation) as escalated
-  from logs group by alert_id
+  from events group by alert_id
 ),
 recipients as (select alert_id, count(distinct user_id) as n from {r['alert_recipients']} x group by alert_id),
 resolved as (
   select a.*, t.name as team_name, {_epoch_ms('a.created_at')} as created_ms,
-    fa.at_ms as ack_log_ms, fa.owner as ack_log_by, lc.at_ms as close_log_ms, lc.owner as close_log_by,
+    lf.ack_log_ms, lf.ack_log_by, lf.close_log_ms, lf.close_log_by,
     cast(round(cast(a.report ->> 'ackTime' as double precision)) as bigint) as report_ack_ms,
     cast(round(cast(a.report ->> 'closeTime' as double precision)) as bigint) as report_close_ms,
     a.report ->> 'acknowledgedBy' as report_ack_by, a.report ->> 'closedBy' as report_close_by,
-    coalesce(lcn.reopened, 0) as reopened, coalesce(lcn.escalated, 0) as escalated, rc.n as recipients_n
+    coalesce(lf.reopened, 0) as reopened, coalesce(lf.escalated, 0) as escalated, rc.n as recipients_n
   from alerts a
   left join {r['teams']} t on t.id = a.owner_team_id
-  left join first_ack fa on fa.alert_id = a.id
-  left join last_close lc on lc.alert_id = a.id
-  left join log_counts lcn on lcn.alert_id = a.id
+  left join log_facts lf on lf.alert_id = a.id
   left join recipients rc on rc.alert_id = a.id
 ),
 timed as (
