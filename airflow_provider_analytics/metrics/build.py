@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
 
 
-
 class MetricsSourceError(ConfigError):
     """The synced tables the metrics need are not there; the message says which sync to run."""
 
@@ -89,11 +88,15 @@ def build_metrics(
         dialect = client.capabilities.sqlglot_dialect
         if not client.has_dataset():
             client.create_dataset()
-        with client.begin_transaction():
+        with client.begin_transaction():  # readers see the old tables until all four are new
             for table in METRIC_TABLES:
                 qualified = client.make_qualified_table_name(table)
+                statement = for_dialect(STATEMENTS[table](sources, hours), dialect)
+                step = time.monotonic()
                 client.execute_sql(f"drop table if exists {qualified}")
-                client.execute_sql(f"create table {qualified} as {for_dialect(STATEMENTS[table](sources, hours), dialect)}")
+                client.execute_sql(f"create table {qualified} as {statement}")
+                if logger is not None:
+                    logger.info("Built %s.%s in %.1f s", metrics_dataset, table, time.monotonic() - step)
         rows = {table: count_rows(client, client.make_qualified_table_name(table)) for table in METRIC_TABLES}
         warnings = [f"the dataset {source_dataset!r} has no {t} table: the metrics built from it are empty "
                     f"or NULL until it is synced" for t in missing]
