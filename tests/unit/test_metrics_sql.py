@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -22,6 +21,7 @@ from airflow_provider_analytics.metrics.sql import (
     source_relation,
 )
 from airflow_provider_analytics.metrics.working_hours import WorkingHours
+from tests.metrics_reference import is_outside
 
 
 def quote(name: str) -> str:
@@ -49,16 +49,6 @@ def test_every_statement_parses_and_translates_for_other_warehouses(table, diale
     assert translated != sql and "select" in translated.lower()
 
 
-def python_outside(moment: datetime, hours: WorkingHours) -> bool:
-    local = moment.astimezone(ZoneInfo(hours.time_zone))
-    minute = local.hour * 60 + local.minute
-    if hours.start_minute < hours.end_minute:
-        inside = hours.start_minute <= minute < hours.end_minute
-    else:
-        inside = minute >= hours.start_minute or minute < hours.end_minute
-    return not (local.isoweekday() in hours.days and inside)
-
-
 @pytest.mark.parametrize(("zone", "span", "days"), [
     ("Europe/Berlin", "09:00-17:00", "Mon-Fri"),
     ("America/New_York", "22:00-06:30", "Sun-Thu"),
@@ -76,7 +66,7 @@ def test_outside_working_hours_in_sql_matches_the_local_clock_across_daylight_sa
     con.execute("create table t (i integer, ts timestamp with time zone)")
     con.executemany("insert into t values (?, ?)", list(enumerate(moments)))
     got = dict(con.execute(f"select i, {outside_working_hours('ts', hours)} from t").fetchall())
-    wrong = [moments[i] for i, outside in got.items() if outside != python_outside(moments[i], hours)]
+    wrong = [moments[i] for i, outside in got.items() if outside != is_outside(moments[i], hours)]
     assert not wrong, wrong[:5]
     assert 0 < sum(got.values()) < len(moments)
 
