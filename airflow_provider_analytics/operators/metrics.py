@@ -93,9 +93,8 @@ class AnalyticsMetricsOperator(BaseOperator):
         hours = WorkingHours.parse(self.time_zone, self.working_hours, self.working_days)
         check_datasets(self.source_dataset, self.metrics_dataset)
         warehouse = resolve_warehouse(self.warehouse_conn_id or None)
-        self.log.info("Building the response metrics from %s.%s into %s.%s (working hours %s)",
-                      warehouse.location, self.source_dataset, warehouse.location, self.metrics_dataset,
-                      hours.describe())
+        self.log.info("Building the response metrics from dataset %s into dataset %s of %s (working hours %s)",
+                      self.source_dataset, self.metrics_dataset, warehouse.location, hours.describe())
         summary = build_metrics(warehouse, self.source_dataset, self.metrics_dataset, hours, logger=self.log)
         path = write_report(warehouse, summary, self._report_path(warehouse), logger=self.log)
         self.log.info("%s", summary_block(summary, path))
