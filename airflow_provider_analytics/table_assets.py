@@ -44,6 +44,27 @@ def warehouse_asset_base(warehouse_conn_id: Optional[str] = None) -> str:
     return warehouse_from_connection(conn).asset_base
 
 
+def tables_kept_current(tables: Iterable[str], analytics_conn_id: str) -> list[str]:
+    """The `tables` that syncs through this API connection keep updating, so that a DAG waits for no other.
+
+    All of them on OpsGenie; on its successor, the Jira Service Management operations API, those
+    it has a counterpart for (it lists no users, incidents or alert recipients: their tables keep
+    the rows synced before the switch, and no sync updates them again). A connection that cannot be
+    read yet (not created, no host) counts as OpsGenie; the DAG file is parsed again once it is.
+    """
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from airflow_provider_analytics.hooks.analytics import AnalyticsConnectionError, AnalyticsHook
+    from airflow_provider_analytics.source.flavour import FLAVOUR_JSM
+    from airflow_provider_analytics.source.jsm.endpoints import UNSUPPORTED
+
+    try:
+        flavour = AnalyticsHook(analytics_conn_id=analytics_conn_id).api_settings.flavour
+    except (AirflowNotFoundException, AnalyticsConnectionError, ValueError):
+        return list(tables)
+    return [t for t in tables if not (flavour == FLAVOUR_JSM and t in UNSUPPORTED)]
+
+
 def table_assets(tables: Iterable[str], dataset: str, warehouse_conn_id: Optional[str] = None) -> list[Asset]:
     """One Asset per table of `dataset`, with the URI its syncs emit events for."""
     base = warehouse_asset_base(warehouse_conn_id).rstrip("/")

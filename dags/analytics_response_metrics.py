@@ -1,7 +1,8 @@
 """Response metrics from the synced tables: time to acknowledge and to close, on-call load, incidents.
 
 Runs by itself once the daily sync (or the manual one) has updated all six tables it reads:
-alerts, alert logs, alert recipients, incidents, teams and users. It rebuilds four tables in the
+alerts, alert logs, alert recipients, incidents, teams and users (with a connection to the Jira
+Service Management operations API, the three it still syncs: alerts, alert logs and teams). It rebuilds four tables in the
 dataset `analytics_metrics` of the same warehouse (`alert_response`, `response_daily`,
 `oncall_load`, `incident_response`) and writes an HTML report next to the DuckDB file (or to
 the path in the `report_path` param). Working hours, local days and weeks use the params'
@@ -16,6 +17,7 @@ import os
 import pendulum
 from airflow.sdk import DAG, Param
 
+from airflow_provider_analytics import DEFAULT_CONN_ID
 from airflow_provider_analytics.metrics.names import DEFAULT_METRICS_DATASET, DEFAULT_SOURCE_DATASET, SOURCE_TABLES
 from airflow_provider_analytics.metrics.working_hours import (
     DEFAULT_TIME_ZONE,
@@ -23,15 +25,17 @@ from airflow_provider_analytics.metrics.working_hours import (
     DEFAULT_WORKING_HOURS,
 )
 from airflow_provider_analytics.operators.metrics import AnalyticsMetricsOperator
-from airflow_provider_analytics.table_assets import table_assets
+from airflow_provider_analytics.table_assets import table_assets, tables_kept_current
 from airflow_provider_analytics.task_defaults import METRICS_TASK_DEFAULTS
 
 WAREHOUSE_CONN_ID = os.environ.get("ANALYTICS_WAREHOUSE_CONN_ID") or None
 
 with DAG(
     dag_id="analytics_response_metrics",
-    # all six tables updated since the last run (a list of Assets means all of them)
-    schedule=table_assets(SOURCE_TABLES, DEFAULT_SOURCE_DATASET, WAREHOUSE_CONN_ID),
+    # all six tables updated since the last run (a list of Assets means all of them); on the successor API,
+    # the three it still syncs
+    schedule=table_assets(tables_kept_current(SOURCE_TABLES, DEFAULT_CONN_ID), DEFAULT_SOURCE_DATASET,
+                          WAREHOUSE_CONN_ID),
     is_paused_upon_creation=False,  # it runs only after syncs: ready from the start
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,

@@ -133,3 +133,23 @@ def test_the_metrics_dag_waits_for_the_six_tables_the_daily_dag_syncs(dagbag):
     assert dict(dag.params) == {"time_zone": "UTC", "working_hours": "09:00-17:00", "working_days": "Mon-Fri",
                                 "report_path": None}
     assert task.time_zone == "{{ params.time_zone }}" and "time_zone" in task.template_fields
+
+
+def test_on_the_successor_api_the_metrics_dag_waits_only_for_the_tables_it_still_syncs(tmp_path):
+    jsm = {"conn_type": "analytics", "host": "https://api.atlassian.com", "login": "ops@example.com",
+           "password": "jsm-token", "extra": {"cloud_id": "0c4e7d2a-cloud"}}
+    code = (
+        "import json\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS)!r})\n"
+        "print('RESULT', json.dumps(sorted(a.uri.rsplit('/', 1)[1] for a in bag.dags['analytics_response_metrics'].schedule)))\n"
+    )
+    import os
+
+    env = dict(os.environ, AIRFLOW_CONN_ANALYTICS_DEFAULT=json.dumps(jsm),
+               AIRFLOW__ANALYTICS__DUCKDB_PATH=str(tmp_path / "w.duckdb"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=True,
+                         env=env).stdout
+    tables = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT"))[len("RESULT "):])
+    assert tables == ["alert_logs", "alerts", "teams"]
+    assert "jsm-token" not in out

@@ -53,3 +53,25 @@ def test_building_them_loads_no_dlt_and_no_driver(connections):
             "print(sorted(m for m in ('dlt', 'duckdb', 'psycopg2', 'requests') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+SIX = ["alerts", "alert_logs", "alert_recipients", "teams", "users", "incidents"]
+JSM = {"conn_type": "analytics", "host": "https://api.atlassian.com", "login": "ops@example.com",
+       "password": "jsm-token", "extra": {"cloud_id": "0c4e7d2a-cloud"}}
+
+
+@pytest.mark.parametrize(("conn", "kept"), [
+    ({"conn_type": "analytics", "host": "https://api.eu.opsgenie.com", "password": "k"}, SIX),
+    ({"conn_type": "opsgenie", "password": "k"}, SIX),
+    (JSM, ["alerts", "alert_logs", "teams"]),
+    ({**JSM, "extra": {}}, SIX),  # no cloud id yet: not readable, counted as OpsGenie
+    (None, SIX),  # no connection yet
+])
+def test_a_dag_waits_only_for_the_tables_the_connections_api_keeps_updating(monkeypatch, conn, kept):
+    from airflow_provider_analytics.table_assets import tables_kept_current
+
+    if conn is None:
+        monkeypatch.delenv("AIRFLOW_CONN_ANALYTICS_METRICS_TEST", raising=False)
+    else:
+        monkeypatch.setenv("AIRFLOW_CONN_ANALYTICS_METRICS_TEST", json.dumps(conn))
+    assert tables_kept_current(SIX, "analytics_metrics_test") == kept
