@@ -39,6 +39,7 @@ from types import SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the test suite's warehouse helpers
 KEY = "bench-key"
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 LISTED = ("teams", "users", "incidents", "alerts")
@@ -82,9 +83,10 @@ def load_records(resource: str, rows: list[dict], base_url: str, warehouse: Any,
 
     import dlt
 
-    from airflow_provider_analytics.pipeline.dlt_source import BATCH_ROWS, apply_table_hints
+    from airflow_provider_analytics.pipeline.child_sync import child_table_source
+    from airflow_provider_analytics.pipeline.dlt_source import BATCH_ROWS
     from airflow_provider_analytics.pipeline.loading import drop_staging_dataset, extract_and_load, table_rows
-    from airflow_provider_analytics.pipeline.names import pipeline_name_for, schema_name_for
+    from airflow_provider_analytics.pipeline.names import pipeline_name_for
     from airflow_provider_analytics.pipeline.options import SyncOptions
     from airflow_provider_analytics.source.builtin.arrow_pages import ArrowPageBuilder
     from airflow_provider_analytics.source.plan import ChildPlan, plan_for
@@ -103,15 +105,7 @@ def load_records(resource: str, rows: list[dict], base_url: str, warehouse: Any,
                 raise SystemExit(f"{resource}: the fake's records do not fit the resource's schema")
             yield arrow
 
-    dlt_resource = dlt.resource(batches, name=plan.resource, primary_key=list(plan.spec.primary_key),
-                                write_disposition="merge")()
-
-    @dlt.source(name=schema_name_for(table))
-    def analytics() -> Any:
-        return dlt_resource
-
-    source = analytics()
-    apply_table_hints(source.resources[plan.resource], plan, table, options)
+    source = child_table_source(plan, table, options, batches)
     destination = warehouse.destination(staging_dataset_name_layout=f"%s_staging_{table}",
                                         replace_strategy="insert-from-staging")
     logger = logging.getLogger("bench.metrics_rebuild")
@@ -266,20 +260,9 @@ class FakeApiProcess:
 
 
 def query(kind: str, target: str, sql: str) -> list[tuple]:
-    if kind == "duckdb":
-        import duckdb
+    from tests.helpers import duckdb_rows, postgres_rows
 
-        with duckdb.connect(target, read_only=True) as con:
-            return con.execute(sql).fetchall()
-    import psycopg2
-
-    con = psycopg2.connect(**PG)
-    try:
-        with con.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        con.close()
+    return duckdb_rows(Path(target), sql) if kind == "duckdb" else postgres_rows(sql, PG["dbname"])
 
 
 def drop_pg_schemas(prefix: str) -> None:

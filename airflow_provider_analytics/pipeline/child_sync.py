@@ -9,7 +9,7 @@ parents gone upstream) are marked or removed per `deletions`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -108,8 +108,6 @@ def _chunk_source(
     plan: ChildPlan, reader: ChildReader, builder: ArrowPageBuilder, progress: SyncProgress, options: SyncOptions,
     table: str,
 ) -> Any:
-    import dlt
-
     def rows() -> Iterator[Any]:
         batch: list[dict[str, Any]] = []
         for result in reader.results(options.checkpoint_interval):
@@ -122,7 +120,18 @@ def _chunk_source(
         if batch:
             yield _typed(builder, batch)
 
-    resource = dlt.resource(rows, name=plan.resource, primary_key=list(plan.spec.primary_key),
+    return child_table_source(plan, table, options, rows)
+
+
+def child_table_source(plan: ChildPlan, table: str, options: SyncOptions, pages: Callable[[], Iterator[Any]]) -> Any:
+    """A dlt source of one child resource whose pages (Arrow tables or records) come from `pages`.
+
+    Merged on the resource's key into the table's own schema, with the table's hints (`_deleted_at`,
+    column types) applied, as every load of a child resource is.
+    """
+    import dlt
+
+    resource = dlt.resource(pages, name=plan.resource, primary_key=list(plan.spec.primary_key),
                             write_disposition="merge")()
 
     @dlt.source(name=schema_name_for(table))
