@@ -3,7 +3,8 @@
 The fake API answers 429 (`X-RateLimit-State: THROTTLED`, `X-RateLimit-Period-In-Sec`) past its
 token bucket. Timing is measured in `bench/request_budget.py`; these tests assert behaviour.
 Learning a budget ("auto") costs a few throttled requests however long the sync, so the share
-allowed here (for syncs of 25 to 40 requests) is wider than what long syncs reach (the bench).
+allowed here (for syncs of 25 to 40 requests) is wider than what long syncs reach (the bench),
+and tasks learning on their own are bounded per task, not by a share of a short run.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ KEY = "budget-key"
 SIZES = {"alerts": 2500, "incidents": 2500, "users": 2500}  # 25+ requests each
 #: Throttled share allowed for these short syncs: learning costs a few requests, not a share.
 LEARNING_SHARE = 0.15
-#: ... and for three tasks at once, each learning on its own.
-TASKS_SHARE = 0.05
+#: Throttles each task in its own process pays to learn its share: the requests it had in flight
+#: when the budget ran out (docs/request-budget.md), whatever the length of its sync.
+THROTTLES_PER_LEARNING_TASK = 6
 
 
 def sync(api: FakeAnalyticsAPI, resource: str, path, rate=None, concurrency: int = 4):
@@ -72,7 +74,8 @@ def test_three_tasks_at_once_each_learning_the_budget_land_exactly_with_few_thro
         throttled = sum(s["throttled"] for s in summaries.values())
         assert throttled == api.budget.throttled  # every 429 the account gave is counted
     assert all(s["requests"] >= 25 for s in summaries.values()), summaries
-    assert throttled / requests <= TASKS_SHARE, (throttled, requests)
+    assert all(s["throttled"] <= THROTTLES_PER_LEARNING_TASK for s in summaries.values()), summaries
+    assert throttled < requests / 10, (throttled, requests)
     assert all(0 < s["request_seconds"] <= s["seconds"] for s in summaries.values())
     assert KEY not in "".join(out + err for out, err in outputs.values())
 
