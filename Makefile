@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/python -m airflow_provider_analytics.demo
 
+# Test files run side by side, one file per worker (its module fixtures stay shared), on as many
+# workers as cores, at most 4; PYTEST_WORKERS=0 runs them one after another.
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 typecheck: $(STAMP)
 	$(VENV)/bin/python -m mypy
