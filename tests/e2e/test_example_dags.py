@@ -95,9 +95,11 @@ def test_the_seed_dag_runs_the_seed_config_as_written(airflow):
     assert KEY not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("search", ["accepted", "rejected", "ignored"])
-def test_the_daily_dag_twice_against_the_strict_fake_in_every_search_mode(airflow, tmp_path, search):
-    """Day one reads everything; day two, after old records changed, lands them whatever the search does."""
+def test_the_daily_dag_twice_against_the_strict_fake_lands_every_change(airflow, tmp_path):
+    """Day one reads everything; day two, after old records changed, lands them all, on an account whose
+    search silently ignores `updatedAt` (the hardest of the three answers; each of the three is tested per
+    resource, on both warehouses, in tests/integration/test_real_api_modes.py and test_child_streams.py)."""
+    search = "ignored"
     with FakeAnalyticsAPI(api_key=KEY, sizes={"alerts": 900, "incidents": 200}, seed=8, updated_at_search=search,
                           incident_query_required=True) as api:
         warehouse = tmp_path / "warehouse.duckdb"
@@ -127,8 +129,7 @@ def test_the_daily_dag_twice_against_the_strict_fake_in_every_search_mode(airflo
                 assert row[1] == record["status"], (name, row[0])
                 if name == "alerts":
                     assert row[2] == record["acknowledged"]
-    method = "updatedAt search" if search == "accepted" else "recent first"
-    assert f"alerts: read by {method} (updatedAt search: {search})" in day_two.stdout + day_two.stderr
+    assert f"alerts: read by recent first (updatedAt search: {search})" in day_two.stdout + day_two.stderr
     assert KEY not in day_one.stdout + day_one.stderr + day_two.stdout + day_two.stderr
 
 

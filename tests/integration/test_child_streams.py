@@ -55,9 +55,11 @@ def test_every_new_resource_lands_exactly_as_upstream(new_api, target):
     assert set(logs_per_alert) == {alert["id"] for alert in api.records("alerts")}  # every alert has a timeline
 
 
+@pytest.mark.parametrize("search", ["accepted", "rejected", "ignored"])
 @pytest.mark.parametrize("resource", ALERT_CHILDREN)
-def test_an_incremental_run_reads_only_the_changed_and_new_alerts(new_api, target, resource):
-    api = new_api(alerts=400)
+def test_an_incremental_run_reads_only_the_changed_and_new_alerts(new_api, target, resource, search):
+    """Whatever the account's search does with `updatedAt` (the parents are found as alerts are read)."""
+    api = new_api(alerts=400, updated_at_search=search)
     first = sync(target, resource)
     assert first["parents"] == 400 and first["mode"] == "merge"
     changed = {api.update("alerts", i, status="closed")["id"] for i in range(3, 400, 13)[:30]}
@@ -68,6 +70,7 @@ def test_an_incremental_run_reads_only_the_changed_and_new_alerts(new_api, targe
     read = child_requests(api, kind)
     assert sorted(read) == sorted(changed | created)  # exactly the 40 changed and new alerts, each once
     assert second["mode"] == "incremental" and second["parents"] == 40
+    assert second["updated_at_search"] == search
     assert_exact(target, api, resource)
 
 

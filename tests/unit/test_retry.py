@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import sys
 import threading
 import time
 from email.utils import formatdate
@@ -24,6 +25,16 @@ from airflow_provider_analytics.source.http.session import RetryingSession
 # A scripted reply: (status, headers, body), "close" (drop the connection
 # without replying) or ("slow", seconds) (reply 200 after a delay).
 Reply = Union[tuple, str]
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that gave up on a slow reply (the timeouts under test) hangs up: no traceback for it."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class ScriptedServer:
@@ -59,7 +70,7 @@ class ScriptedServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def reply(self, *replies: Reply) -> None:
