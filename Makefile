@@ -16,10 +16,12 @@ demo: $(STAMP)
 	$(VENV)/bin/python -m airflow_provider_analytics.demo
 
 # Test files run side by side, one file per worker (its module fixtures stay shared), on as many
-# workers as cores, at most 4; PYTEST_WORKERS=0 runs them one after another.
+# workers as cores, at most 4; PYTEST_WORKERS=0 runs them one after another. Files go out in
+# collection order, the few long end-to-end ones first, so that no worker waits idle at the end
+# while another runs one of them (xdist's default sends the files with the most tests first).
 PYTEST_WORKERS ?= auto
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 typecheck: $(STAMP)
 	$(VENV)/bin/python -m mypy
