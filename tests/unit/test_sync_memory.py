@@ -47,8 +47,8 @@ def test_objects_frozen_by_someone_else_stay_frozen():
         gc.unfreeze()
 
 
-#: Run in a fresh interpreter: threads and logging handlers that earlier tests leave in this process
-#: (fake APIs, Airflow's log set-up) make garbage of their own while the collector is off.
+#: Run in a fresh interpreter: in a test worker, what earlier tests left running (threads, log set-up)
+#: can make garbage of its own while the collector is off, and `gc.collect()` counts all of it.
 REQUESTS_WITH_THE_COLLECTOR_OFF = """
 import gc
 from requests import Request
